@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Telemetry endpoints and the control socket: see rampart_ctl.h. */
+#define _GNU_SOURCE /* accept4 */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_log.h>
+#include <rte_telemetry.h>
+
+#include "rampart_ctl.h"
+
+#define TEL_LIST_MAX 64   /* entries a telemetry listing shows (16 KB cap) */
+#define PAGE 256          /* neighbours copied per lock hold */
+#define REQUEST_MAX 256
+
+static struct rp_ctl *g_ctl; /* telemetry callbacks take no argument */
+
+static uint64_t
+now_ms(void)
+{
+	return rte_get_tsc_cycles() * 1000 / rte_get_tsc_hz();
+}
+
+static const char *
+route_type_name(uint8_t t)
+{
+	switch (t) {
+	case RP_RT_LOCAL: return "local";
+	case RP_RT_BCAST: return "broadcast";
+	case RP_RT_DIRECT: return "direct";
+	case RP_RT_GATEWAY: return "gateway";
+	default: return "none";
+	}
+}
+
+static const char *
+mac_fmt(const struct rte_ether_addr *mac, char *buf)
+{
+	rte_ether_format_addr(buf, RTE_ETHER_ADDR_FMT_SIZE, mac);
+	return buf;
+}
+
+/* ---- telemetry ------------------------------------------------------------ */
+
+static int
+tel_ports(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	struct rp_worker_stats sum;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rp_dp_sum_stats(g_ctl->dp, &sum);
+	rte_tel_data_start_dict(d);
+	for (unsigned p = 0; p < g_ctl->dp->n_ports; p++) {
+		const struct rp_port *port = &g_ctl->dp->ports[p];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "link",
+			__atomic_load_n(&port->link_up, __ATOMIC_RELAXED) ? "up" : "down");
+		rte_tel_data_add_dict_string(c, "mac", mac_fmt(&port->mac, mac));
+		rte_tel_data_add_dict_int(c, "mtu", port->mtu);
+		rte_tel_data_add_dict_u64(c, "rx_packets", sum.port[p].rx_pkts);
+		rte_tel_data_add_dict_u64(c, "rx_bytes", sum.port[p].rx_bytes);
+		rte_tel_data_add_dict_u64(c, "tx_packets", sum.port[p].tx_pkts);
+		rte_tel_data_add_dict_u64(c, "tx_bytes", sum.port[p].tx_bytes);
+		rte_tel_data_add_dict_container(d, port->name, c, 0);
+	}
+	return 0;
+}
+
+static int
+tel_drops(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	struct rp_worker_stats sum;
+	rp_dp_sum_stats(g_ctl->dp, &sum);
+	rte_tel_data_start_dict(d);
+	for (unsigned r = 1; r < RP_DROP_MAX; r++)
+		rte_tel_data_add_dict_u64(d, rp_drop_name(r), sum.drops[r]);
+	return 0;
+}
+
+static int
+tel_events(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	struct rp_worker_stats sum;
+	rp_dp_sum_stats(g_ctl->dp, &sum);
+	rte_tel_data_start_dict(d);
+	for (unsigned e = 0; e < RP_EV_MAX; e++)
+		rte_tel_data_add_dict_u64(d, rp_event_name(e), sum.events[e]);
+	return 0;
+}
+
+static int
+tel_workers(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < g_ctl->dp->n_workers; i++) {
+		const struct rp_worker *w = g_ctl->dp->workers[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char name[16];
+		uint64_t rx = 0, tx = 0;
+		if (c == NULL)
+			return -ENOMEM;
+		for (unsigned p = 0; p < g_ctl->dp->n_ports; p++) {
+			rx += rp_read_counter(&w->stats.port[p].rx_pkts);
+			tx += rp_read_counter(&w->stats.port[p].tx_pkts);
+		}
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_int(c, "lcore", (int)w->lcore);
+		rte_tel_data_add_dict_u64(c, "loops", rp_read_counter(&w->stats.loops));
+		rte_tel_data_add_dict_u64(c, "busy_loops", rp_read_counter(&w->stats.busy_loops));
+		rte_tel_data_add_dict_u64(c, "rx_packets", rx);
+		rte_tel_data_add_dict_u64(c, "tx_packets", tx);
+		snprintf(name, sizeof(name), "%u", i);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	return 0;
+}
+
+static int
+tel_routes(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	const struct rp_fib *fib = g_ctl->dp->fib;
+	unsigned n = rp_fib_count(fib);
+
+	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
+	for (unsigned i = 0; i < n && i < TEL_LIST_MAX; i++) {
+		const struct rp_route_info *r = rp_fib_route(fib, i);
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char pfx[32], gw[16];
+		if (c == NULL)
+			return -ENOMEM;
+		rp_ipv4_fmt(r->prefix, pfx);
+		snprintf(pfx + strlen(pfx), sizeof(pfx) - strlen(pfx), "/%u", r->len);
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "prefix", pfx);
+		rte_tel_data_add_dict_string(c, "type", route_type_name(r->type));
+		rte_tel_data_add_dict_string(c, "port", g_ctl->dp->ports[r->port].name);
+		rte_tel_data_add_dict_string(c, "via", r->type == RP_RT_GATEWAY ? rp_ipv4_fmt(r->gw, gw) : "");
+		rte_tel_data_add_dict_string(c, "origin", r->origin);
+		rte_tel_data_add_array_container(d, c, 0);
+	}
+	return 0;
+}
+
+static int
+tel_neighbours(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	struct rp_neigh_info info[TEL_LIST_MAX];
+	unsigned n;
+
+	pthread_mutex_lock(&g_ctl->lock);
+	n = rp_neigh_list(g_ctl->dp->neigh, 0, info, TEL_LIST_MAX, now_ms());
+	pthread_mutex_unlock(&g_ctl->lock);
+	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char ip[16], mac[RTE_ETHER_ADDR_FMT_SIZE];
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "ip", rp_ipv4_fmt(info[i].ip, ip));
+		rte_tel_data_add_dict_string(c, "mac", mac_fmt(&info[i].mac, mac));
+		rte_tel_data_add_dict_string(c, "port", g_ctl->dp->ports[info[i].port].name);
+		rte_tel_data_add_dict_string(c, "state", rp_neigh_state_name(info[i].state));
+		rte_tel_data_add_array_container(d, c, 0);
+	}
+	return 0;
+}
+
+static int
+tel_status(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "version", g_ctl->version);
+	rte_tel_data_add_dict_u64(d, "uptime_s", (rte_get_tsc_cycles() - g_ctl->start_tsc) / rte_get_tsc_hz());
+	rte_tel_data_add_dict_int(d, "workers", (int)g_ctl->dp->n_workers);
+	rte_tel_data_add_dict_int(d, "ports", (int)g_ctl->dp->n_ports);
+	rte_tel_data_add_dict_int(d, "routes", (int)rp_fib_count(g_ctl->dp->fib));
+	pthread_mutex_lock(&g_ctl->lock);
+	rte_tel_data_add_dict_int(d, "neighbours", (int)rp_neigh_count(g_ctl->dp->neigh));
+	pthread_mutex_unlock(&g_ctl->lock);
+	return 0;
+}
+
+/* ---- socket answers --------------------------------------------------------- */
+
+struct request {
+	char cmd[32];
+	int json;
+	unsigned offset;
+	unsigned limit; /* 0 = all */
+};
+
+static int
+parse_request(const char *line, struct request *r)
+{
+	char buf[REQUEST_MAX], *save = NULL, *tok;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(buf, sizeof(buf), "%s", line);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	tok = strtok_r(buf, " ", &save);
+	if (tok == NULL)
+		return -EINVAL;
+	snprintf(r->cmd, sizeof(r->cmd), "%s", tok);
+	while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
+		if (strcmp(tok, "json") == 0)
+			r->json = 1;
+		else if (strncmp(tok, "offset=", 7) == 0)
+			r->offset = (unsigned)strtoul(tok + 7, NULL, 10);
+		else if (strncmp(tok, "limit=", 6) == 0)
+			r->limit = (unsigned)strtoul(tok + 6, NULL, 10);
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+answer_status(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	uint64_t up = (rte_get_tsc_cycles() - ctl->start_tsc) / rte_get_tsc_hz();
+	unsigned nn;
+
+	pthread_mutex_lock(&ctl->lock);
+	nn = rp_neigh_count(ctl->dp->neigh);
+	pthread_mutex_unlock(&ctl->lock);
+	if (r->json) {
+		fprintf(out, "{\"version\": \"%s\", \"uptime_s\": %lu, \"workers\": %u, \"ports\": [",
+			ctl->version, up, ctl->dp->n_workers);
+		for (unsigned p = 0; p < ctl->dp->n_ports; p++)
+			fprintf(out, "%s{\"name\": \"%s\", \"link\": \"%s\"}", p ? ", " : "",
+				ctl->dp->ports[p].name,
+				__atomic_load_n(&ctl->dp->ports[p].link_up, __ATOMIC_RELAXED) ? "up" : "down");
+		fprintf(out, "], \"routes\": %u, \"neighbours\": %u}\n", rp_fib_count(ctl->dp->fib), nn);
+		return;
+	}
+	fprintf(out, "rampart %s, up %lus, %u worker(s), %u route(s), %u neighbour(s)\n", ctl->version,
+		up, ctl->dp->n_workers, rp_fib_count(ctl->dp->fib), nn);
+	for (unsigned p = 0; p < ctl->dp->n_ports; p++) {
+		const struct rp_port *port = &ctl->dp->ports[p];
+		char mac[RTE_ETHER_ADDR_FMT_SIZE], ip[16];
+		fprintf(out, "  %-8s link %-4s mtu %u mac %s", port->name,
+			__atomic_load_n(&port->link_up, __ATOMIC_RELAXED) ? "up" : "down", port->mtu,
+			mac_fmt(&port->mac, mac));
+		for (unsigned a = 0; a < port->n_addrs; a++)
+			fprintf(out, " %s/%u", rp_ipv4_fmt(port->addrs[a], ip), port->lens[a]);
+		fputc('\n', out);
+	}
+}
+
+static void
+answer_stats(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	struct rp_worker_stats sum;
+	const struct rp_dp *dp = ctl->dp;
+
+	rp_dp_sum_stats(dp, &sum);
+	if (r->json) {
+		fprintf(out, "{\"ports\": {");
+		for (unsigned p = 0; p < dp->n_ports; p++)
+			fprintf(out, "%s\"%s\": {\"rx_packets\": %lu, \"rx_bytes\": %lu, \"tx_packets\": %lu, \"tx_bytes\": %lu}",
+				p ? ", " : "", dp->ports[p].name, sum.port[p].rx_pkts, sum.port[p].rx_bytes,
+				sum.port[p].tx_pkts, sum.port[p].tx_bytes);
+		fprintf(out, "}, \"drops\": {");
+		for (unsigned d = 1; d < RP_DROP_MAX; d++)
+			fprintf(out, "%s\"%s\": %lu", d > 1 ? ", " : "", rp_drop_name(d), sum.drops[d]);
+		fprintf(out, "}, \"events\": {");
+		for (unsigned e = 0; e < RP_EV_MAX; e++)
+			fprintf(out, "%s\"%s\": %lu", e ? ", " : "", rp_event_name(e), sum.events[e]);
+		fprintf(out, "}, \"workers\": [");
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			fprintf(out, "%s{\"id\": %u, \"lcore\": %u, \"loops\": %lu, \"busy_loops\": %lu}",
+				i ? ", " : "", i, dp->workers[i]->lcore,
+				rp_read_counter(&dp->workers[i]->stats.loops),
+				rp_read_counter(&dp->workers[i]->stats.busy_loops));
+		fprintf(out, "]}\n");
+		return;
+	}
+	fprintf(out, "%-8s %12s %14s %12s %14s\n", "port", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes");
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		fprintf(out, "%-8s %12lu %14lu %12lu %14lu\n", dp->ports[p].name, sum.port[p].rx_pkts,
+			sum.port[p].rx_bytes, sum.port[p].tx_pkts, sum.port[p].tx_bytes);
+	fprintf(out, "events:\n");
+	for (unsigned e = 0; e < RP_EV_MAX; e++)
+		if (sum.events[e])
+			fprintf(out, "  %-24s %lu\n", rp_event_name(e), sum.events[e]);
+	fprintf(out, "drops:\n");
+	for (unsigned d = 1; d < RP_DROP_MAX; d++)
+		if (sum.drops[d])
+			fprintf(out, "  %-24s %lu\n", rp_drop_name(d), sum.drops[d]);
+}
+
+static void
+answer_routes(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	const struct rp_fib *fib = ctl->dp->fib;
+	unsigned total = rp_fib_count(fib), end = total;
+
+	if (r->limit && r->offset + r->limit < end)
+		end = r->offset + r->limit;
+	if (r->json)
+		fprintf(out, "{\"total\": %u, \"offset\": %u, \"routes\": [", total, r->offset);
+	else
+		fprintf(out, "%-20s %-10s %-16s %-8s %s\n", "prefix", "type", "via", "port", "origin");
+	for (unsigned i = r->offset; i < end; i++) {
+		const struct rp_route_info *ri = rp_fib_route(fib, i);
+		char pfx[32], gw[16] = "";
+		rp_ipv4_fmt(ri->prefix, pfx);
+		snprintf(pfx + strlen(pfx), sizeof(pfx) - strlen(pfx), "/%u", ri->len);
+		if (ri->type == RP_RT_GATEWAY)
+			rp_ipv4_fmt(ri->gw, gw);
+		if (r->json)
+			fprintf(out, "%s{\"prefix\": \"%s\", \"type\": \"%s\", \"via\": \"%s\", \"port\": \"%s\", \"origin\": \"%s\"}",
+				i > r->offset ? ", " : "", pfx, route_type_name(ri->type), gw,
+				ctl->dp->ports[ri->port].name, ri->origin);
+		else
+			fprintf(out, "%-20s %-10s %-16s %-8s %s\n", pfx, route_type_name(ri->type),
+				gw[0] ? gw : "-", ctl->dp->ports[ri->port].name, ri->origin);
+	}
+	if (r->json)
+		fprintf(out, "]}\n");
+}
+
+static void
+answer_neighbours(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	struct rp_neigh_info page[PAGE];
+	unsigned total, done = 0, off = r->offset;
+	int first = 1;
+
+	pthread_mutex_lock(&ctl->lock);
+	total = rp_neigh_count(ctl->dp->neigh);
+	pthread_mutex_unlock(&ctl->lock);
+	if (r->json)
+		fprintf(out, "{\"total\": %u, \"offset\": %u, \"neighbours\": [", total, r->offset);
+	else
+		fprintf(out, "%-16s %-18s %-8s %-11s %6s %10s\n", "address", "mac", "port", "state",
+			"held", "age_ms");
+	for (;;) {
+		unsigned want = PAGE, n;
+		if (r->limit && r->limit - done < want)
+			want = r->limit - done;
+		if (want == 0)
+			break;
+		/* one page per lock hold, so the control thread is never kept waiting long */
+		pthread_mutex_lock(&ctl->lock);
+		n = rp_neigh_list(ctl->dp->neigh, off, page, want, now_ms());
+		pthread_mutex_unlock(&ctl->lock);
+		for (unsigned i = 0; i < n; i++) {
+			char ip[16], mac[RTE_ETHER_ADDR_FMT_SIZE];
+			const struct rp_neigh_info *e = &page[i];
+			rp_ipv4_fmt(e->ip, ip);
+			mac_fmt(&e->mac, mac);
+			if (r->json)
+				fprintf(out, "%s{\"ip\": \"%s\", \"mac\": \"%s\", \"port\": \"%s\", \"state\": \"%s\", \"held\": %u, \"age_ms\": %lu}",
+					first ? "" : ", ", ip, mac, ctl->dp->ports[e->port].name,
+					rp_neigh_state_name(e->state), e->held, e->age_ms);
+			else
+				fprintf(out, "%-16s %-18s %-8s %-11s %6u %10lu\n", ip, mac,
+					ctl->dp->ports[e->port].name, rp_neigh_state_name(e->state), e->held,
+					e->age_ms);
+			first = 0;
+		}
+		done += n;
+		off += n;
+		if (n < want)
+			break;
+	}
+	if (r->json)
+		fprintf(out, "]}\n");
+}
+
+int
+rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
+{
+	struct request r;
+
+	if (parse_request(line, &r) < 0)
+		goto bad;
+	if (strcmp(r.cmd, "status") == 0)
+		answer_status(ctl, &r, out);
+	else if (strcmp(r.cmd, "stats") == 0)
+		answer_stats(ctl, &r, out);
+	else if (strcmp(r.cmd, "routes") == 0)
+		answer_routes(ctl, &r, out);
+	else if (strcmp(r.cmd, "neighbours") == 0 || strcmp(r.cmd, "neighbors") == 0)
+		answer_neighbours(ctl, &r, out);
+	else
+		goto bad;
+	return 0;
+bad:
+	fprintf(out, "error: unknown request \"%.*s\" (commands: status, stats, routes, neighbours; "
+		     "options: json offset=N limit=N)\n", (int)strcspn(line, "\r\n"), line);
+	return -EINVAL;
+}
+
+void
+rp_ctl_print_stats(struct rp_ctl *ctl, FILE *out)
+{
+	struct request r = {.cmd = "stats"};
+	answer_stats(ctl, &r, out);
+}
+
+/* ---- socket ---------------------------------------------------------------- */
+
+static void
+serve_client(struct rp_ctl *ctl, int fd)
+{
+	char line[REQUEST_MAX];
+	char *buf = NULL;
+	size_t len = 0, got = 0;
+	struct timeval tv = {.tv_sec = 2};
+	FILE *out;
+
+	/* a client that stalls must not hold the control thread for long */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (got < sizeof(line) - 1) {
+		ssize_t n = read(fd, line + got, sizeof(line) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	line[got] = '\0';
+	out = open_memstream(&buf, &len);
+	if (out == NULL)
+		return;
+	rp_ctl_answer(ctl, line, out);
+	fclose(out);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, buf + off, len - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(buf);
+}
+
+void
+rp_ctl_poll(struct rp_ctl *ctl)
+{
+	if (ctl->listen_fd < 0)
+		return;
+	for (int i = 0; i < 8; i++) {
+		int fd = accept4(ctl->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		serve_client(ctl, fd);
+		close(fd);
+	}
+}
+
+static int
+open_socket(struct rp_ctl *ctl, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[RP_PATH_MAX];
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		RTE_LOG(ERR, USER1, "control socket path too long: %s\n", path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST) {
+		int err = errno;
+		RTE_LOG(ERR, USER1, "cannot create the directory of %s: %s\n", path, strerror(err));
+		return -err;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(sa.sun_path, path);
+	unlink(path); /* a socket left by a daemon that died */
+	mode_t old = umask(0077); /* root-only: the socket will change state later */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+		int err = errno;
+		umask(old);
+		close(fd);
+		RTE_LOG(ERR, USER1, "cannot listen on %s: %s\n", path, strerror(err));
+		return -err;
+	}
+	umask(old);
+	ctl->listen_fd = fd;
+	snprintf(ctl->socket_path, sizeof(ctl->socket_path), "%s", path);
+	return 0;
+}
+
+int
+rp_ctl_init(struct rp_ctl *ctl, struct rp_dp *dp, const char *socket_path)
+{
+	static const struct {
+		const char *cmd;
+		telemetry_cb fn;
+		const char *help;
+	} eps[] = {
+		{"/rampart/status", tel_status, "Version, uptime, counts. No parameters."},
+		{"/rampart/ports", tel_ports, "Per-port link and packet/byte counters. No parameters."},
+		{"/rampart/drops", tel_drops, "Dropped packets by reason. No parameters."},
+		{"/rampart/events", tel_events, "Forwarding and ICMP event counters. No parameters."},
+		{"/rampart/workers", tel_workers, "Per-worker loop counters. No parameters."},
+		{"/rampart/routes", tel_routes, "First 64 routes (rampartctl routes lists all)."},
+		{"/rampart/neighbours", tel_neighbours, "First 64 neighbours (rampartctl neighbours lists all)."},
+	};
+
+	ctl->dp = dp;
+	ctl->listen_fd = -1;
+	ctl->start_tsc = rte_get_tsc_cycles();
+	if (ctl->version == NULL)
+		ctl->version = "?";
+	pthread_mutex_init(&ctl->lock, NULL);
+	g_ctl = ctl;
+	for (size_t i = 0; i < RTE_DIM(eps); i++)
+		rte_telemetry_register_cmd(eps[i].cmd, eps[i].fn, eps[i].help);
+	return socket_path && socket_path[0] ? open_socket(ctl, socket_path) : 0;
+}
+
+void
+rp_ctl_close(struct rp_ctl *ctl)
+{
+	if (ctl->listen_fd >= 0) {
+		close(ctl->listen_fd);
+		unlink(ctl->socket_path);
+		ctl->listen_fd = -1;
+	}
+}

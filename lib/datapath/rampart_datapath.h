@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef RAMPART_DATAPATH_H
+#define RAMPART_DATAPATH_H
+
+/**
+ * @file
+ * The packet's way through a worker, and the control thread's share of it.
+ *
+ * worker.c runs on worker lcores: rx burst -> parse -> route (bulk FIB) ->
+ * local delivery or forward (TTL, MTU, bulk neighbour lookup, L2 rewrite) ->
+ * buffered tx. It never blocks, locks or mallocs. What it cannot finish
+ * itself — ARP frames, packets whose next hop is unresolved — goes to the
+ * control thread through one multi-producer ring (rp_dp.to_ctl).
+ *
+ * slowpath.c runs on the control thread: it owns the neighbour table (ARP
+ * learning, requests, held packets) and hands finished frames back to a
+ * worker's inbox ring, because only workers own TX queues.
+ */
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ethdev.h>
+
+#include "rampart_stats.h"
+#include "rampart_pkt.h"
+#include "rampart_route.h"
+#include "rampart_config.h"
+
+/* ICMP types and codes the router sends (RFC 792, RFC 1812) */
+#define RP_ICMP_DEST_UNREACH 3
+#define RP_ICMP_UNREACH_NET 0
+#define RP_ICMP_UNREACH_HOST 1
+#define RP_ICMP_UNREACH_FRAG_NEEDED 4
+#define RP_ICMP_TIME_EXCEEDED 11
+#define RP_ICMP_EXC_TTL 0
+
+#define RP_BURST_MAX 64        /**< largest configurable RX burst */
+#define RP_RING_SIZE 4096      /**< to_ctl and inbox ring sizes */
+
+/** A port as workers see it. Read-only once workers run, but link_up. */
+struct rp_port {
+	uint16_t port_id; /**< DPDK port id */
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+	uint32_t addrs[RP_PORT_ADDRS_MAX]; /**< our addresses on it (host order) */
+	uint8_t lens[RP_PORT_ADDRS_MAX];
+	unsigned n_addrs;
+	char name[RP_NAME_MAX];
+	uint8_t link_up; /**< written by the control thread, read relaxed */
+};
+
+struct rp_dp;
+
+#define RP_TXQ_SIZE 64 /**< packets buffered per egress port before a tx_burst */
+
+/** Packets waiting for one tx_burst on one port (owned by one worker). */
+struct rp_txq {
+	uint16_t n;
+	struct rte_mbuf *pkts[RP_TXQ_SIZE];
+};
+
+/**
+ * Token bucket for ICMP errors (RFC 1812 4.3.2.8), in TSC cycles: a token
+ * costs tsc_hz / rate cycles of credit, the credit is capped at burst tokens.
+ */
+struct rp_icmp_bucket {
+	uint64_t credit;
+	uint64_t last_tsc;
+	uint64_t cost;  /**< cycles per token; 0 = unlimited */
+	uint64_t cap;   /**< cost * burst */
+};
+
+/** Take one token. @return 1 if an error may be sent now. */
+int rp_icmp_bucket_take(struct rp_icmp_bucket *b, uint64_t now_tsc);
+
+/** One worker: its rings, its TX buffers and its counters. */
+struct rp_worker {
+	struct rp_worker_stats stats; /**< first: cache aligned, written only here */
+	struct rp_dp *dp;
+	unsigned id;     /**< 0..n_workers-1, also its queue index on every port */
+	unsigned lcore;
+	struct rte_ring *inbox; /**< frames from the control thread (enum rp_inbox_kind) */
+	struct rp_icmp_bucket icmp; /**< this worker's ICMP error rate limit */
+	unsigned idle_loops;
+	struct rp_txq txq[RP_MAX_PORTS];
+} __rte_cache_aligned;
+
+/** What every worker shares. Built by the control thread before launch. */
+struct rp_dp {
+	struct rp_port ports[RP_MAX_PORTS];
+	unsigned n_ports;
+	struct rp_worker *workers[RP_MAX_WORKERS];
+	unsigned n_workers;
+
+	uint32_t local_addrs[RP_MAX_PORTS * RP_PORT_ADDRS_MAX]; /**< all our addresses */
+	unsigned n_local;
+
+	struct rp_fib *fib;
+	struct rp_neigh_table *neigh;
+	struct rte_mempool *pool;          /**< packets */
+	struct rte_ring *to_ctl;           /**< workers -> control thread */
+	struct rte_rcu_qsbr *qsv;          /**< workers report quiescence each loop */
+
+	unsigned burst;
+	unsigned idle_sleep_us;
+	struct rp_worker_stats ctl_stats; /**< counters of the control thread's share */
+	struct rp_icmp_bucket ctl_icmp;   /**< the control thread's ICMP errors (unresolved next hops) */
+	volatile int stop;
+};
+
+/*
+ * Messages on the rings carry their meaning in rp_meta.kind:
+ * to_ctl:  RP_PKT_ARP (an ARP frame to learn from / answer) or RP_MSG_HOLD
+ *          (an IPv4 packet waiting for rp_meta.nexthop on rp_meta.out_port);
+ * inbox:   RP_MSG_TX (a complete frame for rp_meta.out_port) or
+ *          RP_MSG_ROUTE (a locally built IPv4 packet for the worker to route).
+ */
+enum rp_msg_kind {
+	RP_MSG_HOLD = 100,
+	RP_MSG_TX,
+	RP_MSG_ROUTE,
+};
+
+/**
+ * Allocate and fill the shared datapath state from a validated config:
+ * rings, RCU variable and worker structs. Comes before the ports are set up
+ * (their queues go on the workers' sockets).
+ * @return 0 or -errno.
+ */
+int rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg);
+
+/** Collect every port's addresses into dp->local_addrs (after the ports are filled). */
+void rp_dp_index_local(struct rp_dp *dp);
+
+/** Release what rp_dp_init_workers allocated. */
+void rp_dp_free_workers(struct rp_dp *dp);
+
+/** lcore entry point: runs the worker loop until dp->stop. @p arg is a struct rp_worker. */
+int rp_worker_main(void *arg);
+
+/**
+ * Process one received burst from @p port on worker @p w: everything up to
+ * the TX buffers (not flushed). Exposed for tests and the benchmark.
+ */
+void rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkts,
+			     uint16_t n);
+
+/** One loop iteration: rx from every port, inbox, flush, quiescent state. @return packets received. */
+unsigned rp_worker_poll_once(struct rp_worker *w);
+
+/** Flush every TX buffer of @p w. */
+void rp_worker_flush(struct rp_worker *w);
+
+/* ---- control thread ---------------------------------------------------- */
+
+/** Neighbour ops for rp_neigh_create, bound to @p dp: frames leave through worker 0's inbox. */
+void rp_slowpath_neigh_ops(struct rp_dp *dp, struct rp_neigh_ops *ops);
+
+/**
+ * Drain the to_ctl ring and run the neighbour timers. Call from the control
+ * thread every few milliseconds.
+ * @return messages handled.
+ */
+unsigned rp_slowpath_poll(struct rp_dp *dp, uint64_t now_ms);
+
+/** Our address on @p port to use towards @p dst: the one whose subnet holds it, else the primary. */
+uint32_t rp_dp_port_src_addr(const struct rp_dp *dp, uint8_t port, uint32_t dst);
+
+/**
+ * Route and transmit one IPv4 packet built by the appliance (echo reply,
+ * ICMP error, fragment): FIB, neighbour, Ethernet header, TX buffer — or hold
+ * it for ARP. The packet's rp_meta (dst, l3_off) must be valid and the frame
+ * must have room for the Ethernet header at its start.
+ */
+void rp_worker_output(struct rp_worker *w, struct rte_mbuf *m);
+
+/** Sum of all workers' and the control thread's counters. */
+void rp_dp_sum_stats(const struct rp_dp *dp, struct rp_worker_stats *sum);
+
+#endif /* RAMPART_DATAPATH_H */

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control thread's share of the datapath: ARP (learning and answering),
+ * packets held for unresolved next hops, and the setup of what workers
+ * share. Runs on the main lcore only; it may take its time but never blocks
+ * a worker: everything it sends goes through a worker's inbox ring.
+ */
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include "rampart_datapath.h"
+
+#define CTL_BURST 64
+
+static void
+ctl_drop(struct rp_dp *dp, struct rte_mbuf *m, enum rp_drop reason)
+{
+	dp->ctl_stats.drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Give a message to worker 0, which transmits or routes it. */
+static void
+to_worker(struct rp_dp *dp, struct rte_mbuf *m, enum rp_msg_kind kind)
+{
+	rp_meta(m)->kind = kind;
+	if (rte_ring_mp_enqueue(dp->workers[0]->inbox, m) != 0)
+		ctl_drop(dp, m, RP_DROP_CTL_RING_FULL);
+}
+
+/* ---- neighbour ops --------------------------------------------------------- */
+
+static void
+ops_send_request(void *arg, uint8_t port, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	struct rp_dp *dp = arg;
+	uint32_t src = rp_dp_port_src_addr(dp, port, ip);
+	struct rte_mbuf *m = rp_arp_request(dp->pool, &dp->ports[port].mac, src, ip, mac);
+
+	if (m == NULL) {
+		dp->ctl_stats.drops[RP_DROP_NO_MBUF]++;
+		return;
+	}
+	rp_meta(m)->out_port = port;
+	to_worker(dp, m, RP_MSG_TX);
+}
+
+static void
+ops_release(void *arg, struct rte_mbuf *m, uint64_t l2)
+{
+	struct rp_dp *dp = arg;
+	uint8_t port = rp_l2_port(l2);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	rp_l2_mac(l2, &eth->dst_addr);
+	rte_ether_addr_copy(&dp->ports[port].mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	rp_meta(m)->out_port = port;
+	to_worker(dp, m, RP_MSG_TX);
+}
+
+/* As Linux does when a neighbour fails: host unreachable back to the sender. */
+static void
+ops_drop(void *arg, struct rte_mbuf *m, enum rp_drop reason)
+{
+	struct rp_dp *dp = arg;
+	struct rp_meta *md = rp_meta(m);
+
+	if (reason == RP_DROP_NEIGH_UNRESOLVED && !(md->flags & RP_F_LOCAL_OUT) &&
+	    rp_icmp_error_allowed(m)) {
+		if (!rp_icmp_bucket_take(&dp->ctl_icmp, rte_rdtsc())) {
+			dp->ctl_stats.events[RP_EV_ICMP_ERR_RATELIMITED]++;
+		} else {
+			/* the quoted header must be as received: undo our TTL decrement */
+			struct rte_ipv4_hdr *ip = rp_ip(m);
+			rte_be16_t old = *(rte_be16_t *)&ip->time_to_live;
+			ip->time_to_live++;
+			ip->hdr_checksum = rp_cksum_update16(ip->hdr_checksum, old,
+							     *(rte_be16_t *)&ip->time_to_live);
+			uint32_t src = rp_dp_port_src_addr(dp, md->in_port, md->src);
+			struct rte_mbuf *e = rp_icmp_error(dp->pool, m, RP_ICMP_DEST_UNREACH,
+							   RP_ICMP_UNREACH_HOST, 0, src);
+			if (e == NULL) {
+				dp->ctl_stats.drops[RP_DROP_NO_MBUF]++;
+			} else {
+				dp->ctl_stats.events[RP_EV_ICMP_ERR_SENT]++;
+				to_worker(dp, e, RP_MSG_ROUTE);
+			}
+		}
+	}
+	ctl_drop(dp, m, reason);
+}
+
+void
+rp_slowpath_neigh_ops(struct rp_dp *dp, struct rp_neigh_ops *ops)
+{
+	ops->send_request = ops_send_request;
+	ops->release = ops_release;
+	ops->drop = ops_drop;
+	ops->arg = dp;
+}
+
+/* ---- ARP ------------------------------------------------------------------- */
+
+static int
+port_has_addr(const struct rp_port *p, uint32_t a)
+{
+	for (unsigned i = 0; i < p->n_addrs; i++)
+		if (p->addrs[i] == a)
+			return 1;
+	return 0;
+}
+
+/*
+ * Learn and answer as Linux's arp_process does, with one deliberate
+ * difference: we answer only for addresses of the port the request came in
+ * on (Linux's arp_ignore=1), as a router appliance should.
+ */
+static void
+handle_arp(struct rp_dp *dp, struct rte_mbuf *m, uint64_t now_ms)
+{
+	struct rp_meta *md = rp_meta(m);
+	const struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, md->l3_off);
+	const struct rp_port *p = &dp->ports[md->in_port];
+	uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
+	uint32_t sip = md->src, tip = md->dst;
+	struct rte_ether_addr sha = arp->arp_data.arp_sha;
+
+	if (rte_is_multicast_ether_addr(&sha) || rte_is_zero_ether_addr(&sha) ||
+	    rp_ipv4_martian_src(sip) || (sip != 0 && port_has_addr(p, sip))) {
+		/* a probe (sip 0) may still ask for our address; conflicts are only logged */
+		if (sip != 0) {
+			ctl_drop(dp, m, RP_DROP_ARP_MALFORMED);
+			return;
+		}
+	}
+	if (op == RTE_ARP_OP_REQUEST && port_has_addr(p, tip)) {
+		if (sip != 0)
+			rp_neigh_learn(dp->neigh, sip, &sha, md->in_port, RP_ARP_REQUEST_FOR_US, now_ms);
+		rp_arp_reply_inplace(m, &p->mac);
+		md->out_port = md->in_port;
+		to_worker(dp, m, RP_MSG_TX);
+		return;
+	}
+	if (sip != 0)
+		rp_neigh_learn(dp->neigh, sip, &sha, md->in_port,
+			       op == RTE_ARP_OP_REPLY && sip != tip ? RP_ARP_REPLY : RP_ARP_OTHER,
+			       now_ms);
+	rte_pktmbuf_free(m);
+}
+
+unsigned
+rp_slowpath_poll(struct rp_dp *dp, uint64_t now_ms)
+{
+	struct rte_mbuf *msgs[CTL_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(dp->to_ctl, (void **)msgs, CTL_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = msgs[i];
+		struct rp_meta *md = rp_meta(m);
+		if (md->kind == RP_MSG_HOLD)
+			rp_neigh_hold(dp->neigh, md->nexthop, md->out_port, m, now_ms);
+		else
+			handle_arp(dp, m, now_ms);
+	}
+	rp_neigh_tick(dp->neigh, now_ms);
+	return n;
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static void
+bucket_init(struct rp_icmp_bucket *b, unsigned rate, unsigned burst)
+{
+	b->cost = rate ? rte_get_tsc_hz() / rate : 0;
+	b->cap = b->cost * burst;
+	b->credit = b->cap;
+	b->last_tsc = rte_rdtsc();
+}
+
+int
+rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg)
+{
+	char name[RTE_RING_NAMESIZE];
+	int socket = (int)rte_socket_id();
+	size_t qs_size;
+
+	dp->n_workers = cfg->workers.n_lcores;
+	dp->burst = cfg->workers.burst;
+	dp->idle_sleep_us = cfg->workers.idle_sleep_us;
+	bucket_init(&dp->ctl_icmp, cfg->icmp.ratelimit_pps, cfg->icmp.burst);
+
+	dp->to_ctl = rte_ring_create("rp_to_ctl", RP_RING_SIZE, socket, RING_F_SC_DEQ);
+	if (dp->to_ctl == NULL)
+		goto fail;
+	qs_size = rte_rcu_qsbr_get_memsize(dp->n_workers);
+	dp->qsv = rte_zmalloc_socket("rp_qsbr", qs_size, RTE_CACHE_LINE_SIZE, socket);
+	if (dp->qsv == NULL || rte_rcu_qsbr_init(dp->qsv, dp->n_workers) != 0)
+		goto fail;
+
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		unsigned lcore = cfg->workers.lcores[i];
+		int wsock = (int)rte_lcore_to_socket_id(lcore);
+		struct rp_worker *w = rte_zmalloc_socket("rp_worker", sizeof(*w),
+							 RTE_CACHE_LINE_SIZE, wsock);
+		if (w == NULL)
+			goto fail;
+		dp->workers[i] = w;
+		w->dp = dp;
+		w->id = i;
+		w->lcore = lcore;
+		bucket_init(&w->icmp, cfg->icmp.ratelimit_pps, cfg->icmp.burst);
+		snprintf(name, sizeof(name), "rp_inbox_%u", i);
+		w->inbox = rte_ring_create(name, RP_RING_SIZE, wsock, RING_F_SC_DEQ);
+		if (w->inbox == NULL)
+			goto fail;
+	}
+	return 0;
+fail:
+	{
+		int err = rte_errno ? rte_errno : ENOMEM;
+		rp_dp_free_workers(dp);
+		return -err;
+	}
+}
+
+void
+rp_dp_free_workers(struct rp_dp *dp)
+{
+	for (unsigned i = 0; i < RP_MAX_WORKERS; i++) {
+		struct rp_worker *w = dp->workers[i];
+		if (w == NULL)
+			continue;
+		if (w->inbox) {
+			struct rte_mbuf *m;
+			while (rte_ring_dequeue(w->inbox, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(w->inbox);
+		}
+		for (unsigned p = 0; p < RP_MAX_PORTS; p++)
+			if (w->txq[p].n)
+				rte_pktmbuf_free_bulk(w->txq[p].pkts, w->txq[p].n);
+		rte_free(w);
+		dp->workers[i] = NULL;
+	}
+	if (dp->to_ctl) {
+		struct rte_mbuf *m;
+		while (rte_ring_dequeue(dp->to_ctl, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(dp->to_ctl);
+		dp->to_ctl = NULL;
+	}
+	rte_free(dp->qsv);
+	dp->qsv = NULL;
+}
+
+void
+rp_dp_index_local(struct rp_dp *dp)
+{
+	dp->n_local = 0;
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		for (unsigned a = 0; a < dp->ports[p].n_addrs; a++)
+			dp->local_addrs[dp->n_local++] = dp->ports[p].addrs[a];
+}
+
+void
+rp_dp_sum_stats(const struct rp_dp *dp, struct rp_worker_stats *sum)
+{
+	const struct rp_worker_stats *all[RP_MAX_WORKERS + 1];
+	unsigned n = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (dp->workers[i])
+			all[n++] = &dp->workers[i]->stats;
+	all[n++] = &dp->ctl_stats;
+	for (unsigned k = 0; k < n; k++) {
+		const struct rp_worker_stats *s = all[k];
+		for (unsigned r = 0; r < RP_DROP_MAX; r++)
+			sum->drops[r] += rp_read_counter(&s->drops[r]);
+		for (unsigned e = 0; e < RP_EV_MAX; e++)
+			sum->events[e] += rp_read_counter(&s->events[e]);
+		sum->loops += rp_read_counter(&s->loops);
+		sum->busy_loops += rp_read_counter(&s->busy_loops);
+		for (unsigned p = 0; p < RP_MAX_PORTS; p++) {
+			sum->port[p].rx_pkts += rp_read_counter(&s->port[p].rx_pkts);
+			sum->port[p].rx_bytes += rp_read_counter(&s->port[p].rx_bytes);
+			sum->port[p].tx_pkts += rp_read_counter(&s->port[p].tx_pkts);
+			sum->port[p].tx_bytes += rp_read_counter(&s->port[p].tx_bytes);
+		}
+	}
+}

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop: runs on worker lcores only. No locks, no syscalls (but
+ * the optional idle sleep), no malloc: mbufs come from the mempool.
+ */
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+#include <rte_ip_frag.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "rampart_datapath.h"
+
+#define PREFETCH_AHEAD 3
+#define FRAGS_MAX 64       /* 64 fragments of >= 68 bytes cover any datagram */
+#define IDLE_SPIN_LOOPS 64 /* empty polls before an idle worker starts sleeping */
+
+int
+rp_icmp_bucket_take(struct rp_icmp_bucket *b, uint64_t now_tsc)
+{
+	if (b->cost == 0)
+		return 1;
+	b->credit += now_tsc - b->last_tsc;
+	b->last_tsc = now_tsc;
+	if (b->credit > b->cap)
+		b->credit = b->cap;
+	if (b->credit < b->cost)
+		return 0;
+	b->credit -= b->cost;
+	return 1;
+}
+
+static inline int
+is_local_addr(const struct rp_dp *dp, uint32_t a)
+{
+	for (unsigned i = 0; i < dp->n_local; i++)
+		if (dp->local_addrs[i] == a)
+			return 1;
+	return 0;
+}
+
+uint32_t
+rp_dp_port_src_addr(const struct rp_dp *dp, uint8_t port, uint32_t dst)
+{
+	const struct rp_port *p = &dp->ports[port];
+	for (unsigned i = 0; i < p->n_addrs; i++)
+		if (((p->addrs[i] ^ dst) & rp_prefix_mask(p->lens[i])) == 0)
+			return p->addrs[i];
+	return p->n_addrs ? p->addrs[0] : 0;
+}
+
+static inline void
+drop(struct rp_worker *w, struct rte_mbuf *m, enum rp_drop reason)
+{
+	w->stats.drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+/* ---- TX ------------------------------------------------------------------ */
+
+static void
+txq_flush(struct rp_worker *w, uint8_t port)
+{
+	struct rp_txq *q = &w->txq[port];
+	struct rp_port *p = &w->dp->ports[port];
+	uint16_t n = q->n, sent;
+	uint64_t bytes = 0;
+
+	if (n == 0)
+		return;
+	q->n = 0;
+	if (unlikely(!__atomic_load_n(&p->link_up, __ATOMIC_RELAXED))) {
+		w->stats.drops[RP_DROP_LINK_DOWN] += n;
+		rte_pktmbuf_free_bulk(q->pkts, n);
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++)
+		bytes += q->pkts[i]->pkt_len;
+	sent = rte_eth_tx_burst(p->port_id, w->id, q->pkts, n);
+	if (unlikely(sent < n)) {
+		for (uint16_t i = sent; i < n; i++)
+			bytes -= q->pkts[i]->pkt_len;
+		w->stats.drops[RP_DROP_TX_FULL] += n - sent;
+		rte_pktmbuf_free_bulk(&q->pkts[sent], n - sent);
+	}
+	w->stats.port[port].tx_pkts += sent;
+	w->stats.port[port].tx_bytes += bytes;
+}
+
+void
+rp_worker_flush(struct rp_worker *w)
+{
+	for (unsigned p = 0; p < w->dp->n_ports; p++)
+		txq_flush(w, (uint8_t)p);
+}
+
+static inline void
+tx(struct rp_worker *w, uint8_t port, struct rte_mbuf *m)
+{
+	struct rp_txq *q = &w->txq[port];
+	q->pkts[q->n++] = m;
+	if (unlikely(q->n == RP_TXQ_SIZE))
+		txq_flush(w, port);
+}
+
+/* Write the Ethernet header of an IPv4 frame whose l3_off is 14. */
+static inline void
+set_l2(struct rte_mbuf *m, uint64_t l2, const struct rte_ether_addr *src)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rp_l2_mac(l2, &eth->dst_addr);
+	rte_ether_addr_copy(src, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+}
+
+/* Hand a packet to the control thread to wait for ARP. */
+static inline void
+hold(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uint8_t port)
+{
+	struct rp_meta *md = rp_meta(m);
+	md->kind = RP_MSG_HOLD;
+	md->nexthop = nexthop;
+	md->out_port = port;
+	if (unlikely(rte_ring_mp_enqueue(w->dp->to_ctl, m) != 0)) {
+		drop(w, m, RP_DROP_CTL_RING_FULL);
+		return;
+	}
+	w->stats.events[RP_EV_NEIGH_HELD]++;
+}
+
+/* Send one IPv4 packet (Ethernet room at its start) to nexthop on port. */
+static void
+send_one(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uint8_t port)
+{
+	uint64_t l2;
+	rp_neigh_lookup_bulk(w->dp->neigh, w->id, &nexthop, &l2, 1);
+	if ((l2 & RP_L2_VALID) && rp_l2_port(l2) == port) {
+		set_l2(m, l2, &w->dp->ports[port].mac);
+		tx(w, port, m);
+	} else {
+		hold(w, m, nexthop, port);
+	}
+}
+
+/*
+ * Fragment a datagram (DF clear) larger than the egress MTU, and send each
+ * fragment. The fragments are single-segment copies, so every PMD can send
+ * them; the original is freed.
+ */
+static void
+fragment_and_send(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uint8_t port)
+{
+	struct rte_mbuf *frags[FRAGS_MAX];
+	struct rp_meta *md = rp_meta(m);
+	uint16_t mtu = w->dp->ports[port].mtu;
+	int32_t n;
+
+	rte_pktmbuf_adj(m, md->l3_off); /* the fragmenter wants the IPv4 header first */
+	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, FRAGS_MAX, mtu, w->dp->pool);
+	rte_pktmbuf_free(m);
+	if (n < 0) {
+		w->stats.drops[RP_DROP_FRAG_FAILED]++;
+		return;
+	}
+	w->stats.events[RP_EV_FRAGMENTED]++;
+	w->stats.events[RP_EV_FRAGS_OUT] += (uint64_t)n;
+	for (int32_t i = 0; i < n; i++) {
+		struct rte_mbuf *f = frags[i];
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rp_ipv4_cksum(ip);
+		if (rte_pktmbuf_prepend(f, RTE_ETHER_HDR_LEN) == NULL) {
+			drop(w, f, RP_DROP_FRAG_FAILED);
+			continue;
+		}
+		struct rp_meta *fm = rp_meta(f);
+		fm->l3_off = RTE_ETHER_HDR_LEN;
+		fm->ip_len = rte_be_to_cpu_16(ip->total_length);
+		send_one(w, f, nexthop, port);
+	}
+}
+
+void
+rp_worker_output(struct rp_worker *w, struct rte_mbuf *m)
+{
+	struct rp_meta *md = rp_meta(m);
+	uint64_t nh;
+	uint8_t port;
+
+	rp_fib_lookup_bulk(w->dp->fib, &md->dst, &nh, 1);
+	switch (rp_nh_type(nh)) {
+	case RP_RT_DIRECT:
+	case RP_RT_GATEWAY:
+		break;
+	case RP_RT_NONE:
+		drop(w, m, RP_DROP_NO_ROUTE);
+		return;
+	default: /* to ourselves or a broadcast: nothing to send */
+		drop(w, m, RP_DROP_BROADCAST);
+		return;
+	}
+	port = rp_nh_port(nh);
+	uint32_t nexthop = rp_nh_type(nh) == RP_RT_GATEWAY ? rp_nh_gw(nh) : md->dst;
+	md->out_port = port;
+	if (unlikely(md->ip_len > w->dp->ports[port].mtu))
+		fragment_and_send(w, m, nexthop, port);
+	else
+		send_one(w, m, nexthop, port);
+}
+
+/* ---- ICMP errors and local delivery ---------------------------------------- */
+
+/*
+ * Answer @p m with an ICMP error (when RFC 1812 allows one and the rate limit
+ * has a token), then drop @p m for @p reason.
+ */
+static void
+icmp_error_and_drop(struct rp_worker *w, struct rte_mbuf *m, uint8_t type, uint8_t code,
+		    uint32_t info, enum rp_drop reason)
+{
+	struct rp_meta *md = rp_meta(m);
+
+	if (rp_icmp_error_allowed(m)) {
+		if (!rp_icmp_bucket_take(&w->icmp, rte_rdtsc())) {
+			w->stats.events[RP_EV_ICMP_ERR_RATELIMITED]++;
+		} else {
+			uint32_t src = rp_dp_port_src_addr(w->dp, md->in_port, md->src);
+			struct rte_mbuf *e = rp_icmp_error(w->dp->pool, m, type, code, info, src);
+			if (e == NULL) {
+				w->stats.drops[RP_DROP_NO_MBUF]++;
+			} else {
+				w->stats.events[RP_EV_ICMP_ERR_SENT]++;
+				rp_worker_output(w, e);
+			}
+		}
+	}
+	drop(w, m, reason);
+}
+
+/* A packet for one of our addresses. Until the host stack arrives, only ICMP echo is served. */
+static void
+local_deliver(struct rp_worker *w, struct rte_mbuf *m)
+{
+	struct rp_meta *md = rp_meta(m);
+
+	w->stats.events[RP_EV_LOCAL_IN]++;
+	if (md->proto == IPPROTO_ICMP && !(md->flags & RP_F_FRAG) &&
+	    md->ip_len >= md->l4_off - md->l3_off + sizeof(struct rte_icmp_hdr)) {
+		const struct rte_icmp_hdr *icmp =
+			rte_pktmbuf_mtod_offset(m, const struct rte_icmp_hdr *, md->l4_off);
+		if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REQUEST && icmp->icmp_code == 0) {
+			if (rp_icmp_echo_reply(m) != 0) {
+				drop(w, m, RP_DROP_ICMP_MALFORMED);
+				return;
+			}
+			w->stats.events[RP_EV_ICMP_ECHO_REPLIED]++;
+			rp_worker_output(w, m);
+			return;
+		}
+	}
+	drop(w, m, RP_DROP_LOCAL_NO_SERVICE);
+}
+
+/* ---- the burst ------------------------------------------------------------ */
+
+void
+rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rp_dp *dp = w->dp;
+	const struct rte_ether_addr *port_mac = &dp->ports[port].mac;
+	struct rte_mbuf *ip_pkts[RP_BURST_MAX], *fwd[RP_BURST_MAX], *to_ctl[RP_BURST_MAX];
+	uint32_t dsts[RP_BURST_MAX], nexthops[RP_BURST_MAX];
+	uint64_t nhs[RP_BURST_MAX], l2s[RP_BURST_MAX];
+	unsigned n_ip = 0, n_fwd = 0, n_ctl = 0;
+	uint64_t rx_bytes = 0;
+
+	/* 1. parse and validate, with the next frames' headers prefetched */
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		rx_bytes += m->pkt_len;
+
+		switch (rp_pkt_parse(m, port, port_mac)) {
+		case RP_PKT_IPV4: {
+			struct rp_meta *md = rp_meta(m);
+			if (unlikely(rp_ipv4_martian_src(md->src) || is_local_addr(dp, md->src))) {
+				drop(w, m, RP_DROP_MARTIAN_SRC);
+				break;
+			}
+			if (unlikely(rp_ipv4_martian_dst(md->dst))) {
+				drop(w, m, RP_DROP_MARTIAN_DST);
+				break;
+			}
+			if (unlikely(md->dst >= 0xe0000000)) { /* multicast, reserved, limited broadcast */
+				drop(w, m, RP_DROP_BROADCAST);
+				break;
+			}
+			ip_pkts[n_ip] = m;
+			dsts[n_ip++] = md->dst;
+			break;
+		}
+		case RP_PKT_ARP:
+			to_ctl[n_ctl++] = m;
+			break;
+		default:
+			drop(w, m, rp_meta(m)->drop);
+			break;
+		}
+	}
+	w->stats.port[port].rx_pkts += n;
+	w->stats.port[port].rx_bytes += rx_bytes;
+
+	if (n_ctl) {
+		unsigned q = rte_ring_mp_enqueue_burst(dp->to_ctl, (void **)to_ctl, n_ctl, NULL);
+		for (unsigned i = q; i < n_ctl; i++)
+			drop(w, to_ctl[i], RP_DROP_CTL_RING_FULL);
+	}
+	if (n_ip == 0)
+		return;
+
+	/* 2. route the burst */
+	rp_fib_lookup_bulk(dp->fib, dsts, nhs, n_ip);
+	for (unsigned i = 0; i < n_ip; i++) {
+		struct rte_mbuf *m = ip_pkts[i];
+		struct rp_meta *md = rp_meta(m);
+		enum rp_route_type type = rp_nh_type(nhs[i]);
+
+		if (unlikely(type != RP_RT_DIRECT && type != RP_RT_GATEWAY)) {
+			if (type == RP_RT_LOCAL)
+				local_deliver(w, m);
+			else if (type == RP_RT_NONE)
+				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_NET, 0,
+						    RP_DROP_NO_ROUTE);
+			else
+				drop(w, m, RP_DROP_BROADCAST);
+			continue;
+		}
+		/* a router forwards only frames sent to its own MAC (RFC 1812 5.3.4) */
+		if (unlikely(md->flags & (RP_F_L2_BCAST | RP_F_L2_MCAST))) {
+			drop(w, m, RP_DROP_BROADCAST);
+			continue;
+		}
+		if (unlikely(md->ttl <= 1)) {
+			icmp_error_and_drop(w, m, RP_ICMP_TIME_EXCEEDED, RP_ICMP_EXC_TTL, 0,
+					    RP_DROP_TTL_EXCEEDED);
+			continue;
+		}
+		uint8_t out = rp_nh_port(nhs[i]);
+		uint32_t nexthop = type == RP_RT_GATEWAY ? rp_nh_gw(nhs[i]) : md->dst;
+		uint16_t mtu = dp->ports[out].mtu;
+		md->out_port = out;
+		if (unlikely(md->ip_len > mtu)) {
+			if (md->flags & RP_F_DF) {
+				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_FRAG_NEEDED,
+						    mtu, RP_DROP_FRAG_NEEDED);
+				continue;
+			}
+			rp_ipv4_dec_ttl(rp_ip(m));
+			w->stats.events[RP_EV_FORWARDED]++;
+			fragment_and_send(w, m, nexthop, out);
+			continue;
+		}
+		rp_ipv4_dec_ttl(rp_ip(m));
+		fwd[n_fwd] = m;
+		nexthops[n_fwd++] = nexthop;
+	}
+	if (n_fwd == 0)
+		return;
+
+	/* 3. next hops to MAC addresses, in bulk, then out */
+	rp_neigh_lookup_bulk(dp->neigh, w->id, nexthops, l2s, n_fwd);
+	w->stats.events[RP_EV_FORWARDED] += n_fwd;
+	for (unsigned i = 0; i < n_fwd; i++) {
+		struct rte_mbuf *m = fwd[i];
+		uint8_t out = rp_meta(m)->out_port;
+		if (likely((l2s[i] & RP_L2_VALID) && rp_l2_port(l2s[i]) == out)) {
+			set_l2(m, l2s[i], &dp->ports[out].mac);
+			tx(w, out, m);
+		} else {
+			hold(w, m, nexthops[i], out);
+		}
+	}
+}
+
+/* Frames the control thread built or released: transmit or route them. */
+static void
+drain_inbox(struct rp_worker *w)
+{
+	struct rte_mbuf *msgs[RP_BURST_MAX];
+	unsigned n = rte_ring_sc_dequeue_burst(w->inbox, (void **)msgs, RP_BURST_MAX, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rp_meta *md = rp_meta(msgs[i]);
+		if (md->kind == RP_MSG_ROUTE)
+			rp_worker_output(w, msgs[i]);
+		else
+			tx(w, md->out_port, msgs[i]);
+	}
+}
+
+unsigned
+rp_worker_poll_once(struct rp_worker *w)
+{
+	struct rp_dp *dp = w->dp;
+	struct rte_mbuf *pkts[RP_BURST_MAX];
+	unsigned total = 0;
+
+	for (unsigned p = 0; p < dp->n_ports; p++) {
+		uint16_t n = rte_eth_rx_burst(dp->ports[p].port_id, w->id, pkts, dp->burst);
+		if (n) {
+			rp_worker_process_burst(w, (uint8_t)p, pkts, n);
+			total += n;
+		}
+	}
+	if (!rte_ring_empty(w->inbox))
+		drain_inbox(w);
+	rp_worker_flush(w);
+	if (dp->qsv)
+		rte_rcu_qsbr_quiescent(dp->qsv, w->id);
+	w->stats.loops++;
+	if (total)
+		w->stats.busy_loops++;
+	return total;
+}
+
+/*
+ * Back off when idle: spin a little, then sleep, doubling up to the
+ * configured maximum. With idle_sleep_us = 0 the worker busy-polls, which is
+ * what a dedicated core wants; a lab on a 2-core machine wants the CPU back.
+ */
+static void
+idle_backoff(struct rp_worker *w)
+{
+	unsigned max = w->dp->idle_sleep_us;
+	if (max == 0 || ++w->idle_loops < IDLE_SPIN_LOOPS)
+		return;
+	unsigned shift = w->idle_loops - IDLE_SPIN_LOOPS;
+	unsigned us = shift >= 16 ? max : RTE_MIN(max, 1u << shift);
+	/* not quiescent-blocking: go offline so RCU writers need not wait for us */
+	if (w->dp->qsv)
+		rte_rcu_qsbr_thread_offline(w->dp->qsv, w->id);
+	rte_delay_us_sleep(us);
+	if (w->dp->qsv)
+		rte_rcu_qsbr_thread_online(w->dp->qsv, w->id);
+	w->stats.events[RP_EV_IDLE_SLEEPS]++;
+}
+
+int
+rp_worker_main(void *arg)
+{
+	struct rp_worker *w = arg;
+	struct rp_dp *dp = w->dp;
+
+	if (dp->qsv) {
+		rte_rcu_qsbr_thread_register(dp->qsv, w->id);
+		rte_rcu_qsbr_thread_online(dp->qsv, w->id);
+	}
+	w->icmp.last_tsc = rte_rdtsc();
+	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
+		if (rp_worker_poll_once(w))
+			w->idle_loops = 0;
+		else
+			idle_backoff(w);
+	}
+	rp_worker_flush(w);
+	if (dp->qsv) {
+		rte_rcu_qsbr_thread_offline(dp->qsv, w->id);
+		rte_rcu_qsbr_thread_unregister(dp->qsv, w->id);
+	}
+	return 0;
+}
