@@ -69,6 +69,7 @@ ops_drop(void *arg, struct rte_mbuf *m, enum rp_drop reason)
 	struct rp_dp *dp = arg;
 	struct rp_meta *md = rp_meta(m);
 
+	md->kind = RP_PKT_IPV4; /* it travelled as RP_MSG_HOLD */
 	if (reason == RP_DROP_NEIGH_UNRESOLVED && !(md->flags & RP_F_LOCAL_OUT) &&
 	    rp_icmp_error_allowed(m)) {
 		if (!rp_icmp_bucket_take(&dp->ctl_icmp, rte_rdtsc())) {
