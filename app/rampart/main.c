@@ -97,7 +97,7 @@ parse_args(int argc, char **argv, struct app_args *a)
 		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int first = 1, opt;
+	int base = 0, opt; /* getopt sees argv[base..], argv[base] standing as the program name */
 
 	memset(a, 0, sizeof(*a));
 	for (int i = 1; i < argc; i++)
@@ -105,11 +105,11 @@ parse_args(int argc, char **argv, struct app_args *a)
 			a->has_sep = 1;
 			a->eal = &argv[1];
 			a->n_eal = i - 1;
-			first = i; /* getopt restarts with argv[first] as its program name */
+			base = i;
 			break;
 		}
 	optind = 1;
-	while ((opt = getopt_long(argc - first + 1, argv + first - 1, "c:tVh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc - base, argv + base, "c:tVh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': a->config = optarg; break;
 		case 't': a->check = 1; break;
@@ -118,8 +118,8 @@ parse_args(int argc, char **argv, struct app_args *a)
 		default: usage(stderr, argv[0]); return -1;
 		}
 	}
-	if (optind < argc - first + 1) {
-		fprintf(stderr, "%s: unexpected argument \"%s\"\n", argv[0], argv[first - 1 + optind]);
+	if (optind < argc - base) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", argv[0], argv[base + optind]);
 		usage(stderr, argv[0]);
 		return -1;
 	}
@@ -386,6 +386,7 @@ main(int argc, char **argv)
 	for (int i = 1; i < eal_argc; i++)
 		printf(" %s", eal_argv[i]);
 	printf("\n");
+	fflush(stdout);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "rampart: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		rp_config_free(&cfg);
