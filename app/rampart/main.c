@@ -144,6 +144,13 @@ has_opt(char **args, int n, const char *const *names)
 	return 0;
 }
 
+/* Room for every route the config implies: local, connected, broadcast per address. */
+static unsigned
+fib_max_routes(const struct rp_config *cfg)
+{
+	return cfg->n_routes + cfg->n_ports * RP_PORT_ADDRS_MAX * 3 + 16;
+}
+
 /* Memory the config needs from EAL, and the mbuf count behind it. */
 struct mem_need {
 	unsigned mbufs;
@@ -171,9 +178,8 @@ compute_need(const struct rp_config *cfg, struct mem_need *m)
 	m->mbuf_size = RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE,
 			       (uint32_t)(max_mtu + RTE_ETHER_HDR_LEN + RTE_PKTMBUF_HEADROOM + 64));
 	m->pool_bytes = (size_t)m->mbufs * (sizeof(struct rte_mbuf) + RP_MBUF_PRIV_SIZE + m->mbuf_size + 64);
-	/* DIR24_8 with 8-byte next hops: 2^24 entries, plus tbl8 groups */
-	m->fib_bytes = ((size_t)1 << 24) * 8 + (size_t)RTE_MAX(256u, cfg->n_routes + 64) * 256 * 8;
-	m->neigh_bytes = (size_t)cfg->neigh.max * (64 + 8 + w + cfg->neigh.hold_packets * 8 + 64);
+	m->fib_bytes = rp_fib_mem_size(fib_max_routes(cfg));
+	m->neigh_bytes = rp_neigh_mem_size(cfg->neigh.max, w);
 	m->total = m->pool_bytes + m->fib_bytes + m->neigh_bytes + (8u << 20) /* rings, workers, misc */;
 }
 
@@ -281,7 +287,7 @@ build_tables(struct rp_dp *dp, const struct rp_config *cfg, struct rp_neigh_ops 
 {
 	int socket = (int)rte_socket_id();
 
-	dp->fib = rp_fib_create("rp_fib", cfg->n_routes + cfg->n_ports * RP_PORT_ADDRS_MAX * 3 + 16, socket);
+	dp->fib = rp_fib_create("rp_fib", fib_max_routes(cfg), socket);
 	if (dp->fib == NULL) {
 		LOG(ERR, "cannot create the FIB: %s\n", rte_strerror(rte_errno));
 		return -1;

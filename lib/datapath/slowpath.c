@@ -115,6 +115,15 @@ port_has_addr(const struct rp_port *p, uint32_t a)
 	return 0;
 }
 
+static int
+is_our_addr(const struct rp_dp *dp, uint32_t a)
+{
+	for (unsigned i = 0; i < dp->n_local; i++)
+		if (dp->local_addrs[i] == a)
+			return 1;
+	return 0;
+}
+
 /*
  * Learn and answer as Linux's arp_process does, with one deliberate
  * difference: we answer only for addresses of the port the request came in
@@ -130,13 +139,11 @@ handle_arp(struct rp_dp *dp, struct rte_mbuf *m, uint64_t now_ms)
 	uint32_t sip = md->src, tip = md->dst;
 	struct rte_ether_addr sha = arp->arp_data.arp_sha;
 
+	/* sender 0.0.0.0 is an address probe (RFC 5227): answered, never learnt */
 	if (rte_is_multicast_ether_addr(&sha) || rte_is_zero_ether_addr(&sha) ||
-	    rp_ipv4_martian_src(sip) || (sip != 0 && port_has_addr(p, sip))) {
-		/* a probe (sip 0) may still ask for our address; conflicts are only logged */
-		if (sip != 0) {
-			ctl_drop(dp, m, RP_DROP_ARP_MALFORMED);
-			return;
-		}
+	    (sip != 0 && (rp_ipv4_martian_src(sip) || is_our_addr(dp, sip)))) {
+		ctl_drop(dp, m, RP_DROP_ARP_BAD_SENDER);
+		return;
 	}
 	if (op == RTE_ARP_OP_REQUEST && port_has_addr(p, tip)) {
 		if (sip != 0)

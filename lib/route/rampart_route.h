@@ -15,6 +15,7 @@
  * per-worker "used" marks.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -65,6 +66,13 @@ struct rp_fib;
  * @return the FIB, or NULL with rte_errno set.
  */
 struct rp_fib *rp_fib_create(const char *name, unsigned max_routes, int socket);
+
+/**
+ * EAL memory that rp_fib_create() takes for @p max_routes (an upper
+ * estimate, for reporting the daemon's needs before it allocates):
+ * dominated by the 2^24-entry table of 8-byte next hops (128 MiB).
+ */
+size_t rp_fib_mem_size(unsigned max_routes);
 
 /** Add or replace a route. @return 0 or -errno. */
 int rp_fib_add(struct rp_fib *fib, uint32_t prefix, uint8_t len, uint64_t nh,
@@ -157,6 +165,9 @@ struct rp_neigh_table *rp_neigh_create(const char *name, unsigned max, unsigned 
 				       struct rte_rcu_qsbr *qsv, int socket,
 				       const struct rp_neigh_ops *ops);
 void rp_neigh_free(struct rp_neigh_table *t);
+
+/** EAL memory that rp_neigh_create() takes (an upper estimate). */
+size_t rp_neigh_mem_size(unsigned max, unsigned n_workers);
 
 /* Worker side ----------------------------------------------------------- */
 

@@ -25,6 +25,7 @@
 	_(ETH_OTHER_HOST, "eth_other_host", "unicast frame addressed to another MAC")   \
 	_(ETH_TYPE, "eth_type", "EtherType is neither IPv4 nor ARP (IPv6, VLAN, LLDP...)") \
 	_(ARP_MALFORMED, "arp_malformed", "ARP that is not Ethernet/IPv4, truncated, or a bad opcode") \
+	_(ARP_BAD_SENDER, "arp_bad_sender", "ARP sender MAC is multicast or zero, or its address is martian or ours") \
 	_(IP_SHORT, "ip_truncated", "frame shorter than the IPv4 header or its total length") \
 	_(IP_VERSION, "ip_version", "IP version is not 4")                              \
 	_(IP_IHL, "ip_bad_ihl", "IPv4 header length below 5 words or beyond the packet") \
@@ -32,7 +33,7 @@
 	_(IP_CSUM, "ip_bad_checksum", "IPv4 header checksum is wrong")                  \
 	_(MARTIAN_SRC, "martian_source", "source is 0/8, 127/8, multicast, limited broadcast or our own address") \
 	_(MARTIAN_DST, "martian_destination", "destination is 0/8 or 127/8")           \
-	_(BROADCAST, "broadcast", "limited, directed or multicast destination (not routed)") \
+	_(BROADCAST, "broadcast", "broadcast or multicast destination, or a link-layer broadcast frame (not routed)") \
 	_(TTL_EXCEEDED, "ttl_exceeded", "TTL would reach 0 when forwarded")            \
 	_(NO_ROUTE, "no_route", "no route to the destination")                          \
 	_(FRAG_NEEDED, "frag_needed", "larger than the egress MTU with DF set")        \
