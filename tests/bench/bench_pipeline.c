@@ -196,7 +196,7 @@ main(int argc, char **argv)
 	};
 	static const struct scenario smoke[] = {{1000, 10}};
 	char *eal[] = {argv[0], "--no-huge", "-m", "1024", "--no-pci", "--no-telemetry", "-l", "0",
-		       "--file-prefix=rp-bench", "--vdev=net_null0", "--vdev=net_null1",
+		       "--file-prefix=rp-bench", "--no-shconf", "--vdev=net_null0", "--vdev=net_null1",
 		       "--log-level=lib.eal:error", NULL};
 	unsigned packets = 20 * 1000 * 1000;
 	int is_smoke = 0;

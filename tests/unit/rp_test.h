@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 
 static int rp_test_failures;
+static char rp_test_runtime_dir[128]; /* EAL's runtime directory, removed at the end */
 static int rp_test_checks;
 
 #define CHECK(cond)                                                            \
@@ -55,10 +56,13 @@ static int rp_test_checks;
 static inline int
 rp_test_eal_init(const char *name)
 {
-	char prefix[64];
+	char prefix[96];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=rp-unit-%s-%d", name, (int)getpid());
+	snprintf(rp_test_runtime_dir, sizeof(rp_test_runtime_dir), "/var/run/dpdk/rp-unit-%s-%d",
+		 name, (int)getpid());
+	/* --no-shconf: no multi-process files, so nothing is left in /var/run/dpdk */
 	char *argv[] = {(char *)name, "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
-			"-l", "0", "--log-level=lib.eal:error", prefix, NULL};
+			"--no-shconf", "-l", "0", "--log-level=lib.eal:error", prefix, NULL};
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	if (rte_eal_init(argc, argv) < 0) {
 		fprintf(stderr, "%s: rte_eal_init failed\n", name);
@@ -71,8 +75,10 @@ static inline int
 rp_test_done(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, rp_test_checks, rp_test_failures);
-	if (rte_eal_process_type() != RTE_PROC_INVALID)
+	if (rp_test_runtime_dir[0]) {
 		rte_eal_cleanup();
+		rmdir(rp_test_runtime_dir); /* empty with --no-shconf */
+	}
 	return rp_test_failures ? 1 : 0;
 }
 
