@@ -74,7 +74,8 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused, struct 
 		rte_tel_data_add_dict_u64(c, "rx_bytes", sum.port[p].rx_bytes);
 		rte_tel_data_add_dict_u64(c, "tx_packets", sum.port[p].tx_pkts);
 		rte_tel_data_add_dict_u64(c, "tx_bytes", sum.port[p].tx_bytes);
-		rte_tel_data_add_dict_container(d, port->name, c, 0);
+		if (rte_tel_data_add_dict_container(d, port->name, c, 0) != 0)
+			rte_tel_data_free(c);
 	}
 	return 0;
 }
@@ -123,7 +124,8 @@ tel_workers(const char *cmd __rte_unused, const char *params __rte_unused, struc
 		rte_tel_data_add_dict_u64(c, "rx_packets", rx);
 		rte_tel_data_add_dict_u64(c, "tx_packets", tx);
 		snprintf(name, sizeof(name), "%u", i);
-		rte_tel_data_add_dict_container(d, name, c, 0);
+		if (rte_tel_data_add_dict_container(d, name, c, 0) != 0)
+			rte_tel_data_free(c);
 	}
 	return 0;
 }
@@ -134,7 +136,8 @@ tel_routes(const char *cmd __rte_unused, const char *params __rte_unused, struct
 	const struct rp_fib *fib = g_ctl->dp->fib;
 	unsigned n = rp_fib_count(fib);
 
-	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
+	/* 22.11 nests only arrays in arrays, so listings are dicts keyed by prefix / address */
+	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < n && i < TEL_LIST_MAX; i++) {
 		const struct rp_route_info *r = rp_fib_route(fib, i);
 		struct rte_tel_data *c = rte_tel_data_alloc();
@@ -144,12 +147,12 @@ tel_routes(const char *cmd __rte_unused, const char *params __rte_unused, struct
 		rp_ipv4_fmt(r->prefix, pfx);
 		snprintf(pfx + strlen(pfx), sizeof(pfx) - strlen(pfx), "/%u", r->len);
 		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_string(c, "prefix", pfx);
 		rte_tel_data_add_dict_string(c, "type", route_type_name(r->type));
 		rte_tel_data_add_dict_string(c, "port", g_ctl->dp->ports[r->port].name);
 		rte_tel_data_add_dict_string(c, "via", r->type == RP_RT_GATEWAY ? rp_ipv4_fmt(r->gw, gw) : "");
 		rte_tel_data_add_dict_string(c, "origin", r->origin);
-		rte_tel_data_add_array_container(d, c, 0);
+		if (rte_tel_data_add_dict_container(d, pfx, c, 0) != 0)
+			rte_tel_data_free(c);
 	}
 	return 0;
 }
@@ -163,18 +166,19 @@ tel_neighbours(const char *cmd __rte_unused, const char *params __rte_unused, st
 	pthread_mutex_lock(&g_ctl->lock);
 	n = rp_neigh_list(g_ctl->dp->neigh, 0, info, TEL_LIST_MAX, now_ms());
 	pthread_mutex_unlock(&g_ctl->lock);
-	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
+	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_tel_data *c = rte_tel_data_alloc();
 		char ip[16], mac[RTE_ETHER_ADDR_FMT_SIZE];
 		if (c == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_string(c, "ip", rp_ipv4_fmt(info[i].ip, ip));
+		rp_ipv4_fmt(info[i].ip, ip);
 		rte_tel_data_add_dict_string(c, "mac", mac_fmt(&info[i].mac, mac));
 		rte_tel_data_add_dict_string(c, "port", g_ctl->dp->ports[info[i].port].name);
 		rte_tel_data_add_dict_string(c, "state", rp_neigh_state_name(info[i].state));
-		rte_tel_data_add_array_container(d, c, 0);
+		if (rte_tel_data_add_dict_container(d, ip, c, 0) != 0)
+			rte_tel_data_free(c);
 	}
 	return 0;
 }

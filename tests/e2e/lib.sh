@@ -1,0 +1,271 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Helpers for the end-to-end tests. Each test script sources this file,
+# calls rp_test_init, builds its own lab (scripts/lab.sh) and asserts exact
+# outcomes; whatever happens, the EXIT trap kills its daemon and removes its
+# namespaces.
+#
+# Environment (set by tests/e2e/meson.build; defaults suit a run by hand
+# from the source tree: sudo bash tests/e2e/test_ping.sh):
+#   RP_SOURCE_ROOT  the source tree
+#   RP_RAMPART      the daemon          (default build/app/rampart/rampart)
+#   RP_RAMPARTCTL   the control command (default build/app/rampartctl/rampartctl)
+#   RP_TELEMETRY    dpdk-telemetry.py
+#   RP_KEEP_TMP=1   keep the test's temporary directory (configs, logs)
+
+set -uo pipefail
+
+RP_SOURCE_ROOT=${RP_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=SCRIPTDIR/../../scripts/lab.sh
+source "$RP_SOURCE_ROOT/scripts/lab.sh"
+
+RP_RAMPART=${RP_RAMPART:-$LAB_BUILD/app/rampart/rampart}
+RP_RAMPARTCTL=${RP_RAMPARTCTL:-$LAB_BUILD/app/rampartctl/rampartctl}
+RP_TELEMETRY=${RP_TELEMETRY:-$(command -v dpdk-telemetry.py || echo /usr/bin/dpdk-telemetry.py)}
+
+RP_TEST=
+RP_TMP=
+RP_LAB=
+RP_SOCK=
+RP_CONF=
+RP_OUT=
+RP_ERR=
+RP_TESTPMD_PID=
+RP_LAB_MADE=0
+
+# ---- reporting -------------------------------------------------------------
+# A helper that fails inside $(...) only ends that subshell (after printing
+# why), so every capture of a helper's output is followed by "|| exit 1".
+
+rp_info() { printf '%s: %s\n' "$RP_TEST" "$*"; }
+
+# rp_fail MESSAGE: the test failed; say why, show the daemon's output, exit 1
+# (the EXIT trap then cleans up).
+rp_fail() {
+	printf 'FAIL: %s: %s\n' "$RP_TEST" "$*" >&2
+	local f
+	for f in "$RP_OUT" "$RP_ERR"; do
+		[[ -n $f && -s $f ]] || continue
+		printf -- '--- last lines of %s\n' "$(basename "$f")" >&2
+		tail -n 30 "$f" >&2
+	done
+	exit 1
+}
+
+rp_skip() {
+	printf 'SKIP: %s: %s\n' "$RP_TEST" "$*"
+	exit 77
+}
+
+rp_pass() {
+	printf 'PASS: %s\n' "$RP_TEST"
+	exit 0
+}
+
+# rp_expect_eq WHAT GOT WANT
+rp_expect_eq() {
+	[[ $2 == "$3" ]] || rp_fail "$1: got '$2', want '$3'"
+}
+
+# rp_expect_contains WHAT TEXT NEEDLE
+rp_expect_contains() {
+	[[ $2 == *"$3"* ]] || rp_fail "$1: '$3' not found in:
+$2"
+}
+
+# ---- set-up and clean-up ---------------------------------------------------
+
+# rp_test_init NAME [noroot]: name the test, make its temporary directory and
+# arm the clean-up. Without "noroot" the test needs root (namespaces,
+# af_packet) and is skipped (exit 77) without it.
+rp_test_init() {
+	RP_TEST=$1
+	if [[ ${2:-} != noroot && $(id -u) -ne 0 ]]; then
+		rp_skip "needs root (network namespaces, af_packet)"
+	fi
+	# $$ makes the names unique per run; the test's name says whose they are.
+	RP_LAB=$1-$$
+	RP_TMP=$(mktemp -d "/tmp/rampart-e2e-$1.XXXXXX") || exit 1
+	RP_SOCK=$RP_TMP/ctl.sock
+	RP_CONF=$RP_TMP/rampart.conf
+	RP_OUT=$RP_TMP/rampart.out
+	RP_ERR=$RP_TMP/rampart.err
+	trap rp_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+rp_cleanup() {
+	local status=$?
+	trap - EXIT
+	if [[ -n ${LAB_PID:-} ]]; then
+		kill -KILL "$LAB_PID" 2>/dev/null
+		wait "$LAB_PID" 2>/dev/null
+		LAB_PID=
+	fi
+	if [[ -n $RP_TESTPMD_PID ]]; then
+		kill -KILL "$RP_TESTPMD_PID" 2>/dev/null
+		wait "$RP_TESTPMD_PID" 2>/dev/null
+	fi
+	((RP_LAB_MADE)) && lab_down "$RP_LAB"
+	if [[ ${RP_KEEP_TMP:-0} == 1 ]]; then
+		echo "$RP_TEST: kept $RP_TMP" >&2
+	elif [[ -n $RP_TMP ]]; then
+		rm -rf "$RP_TMP"
+	fi
+	exit "$status"
+}
+
+# rp_lab_up: build this test's lab (namespaces rp-$RP_LAB-{cli,fw,srv}).
+rp_lab_up() {
+	RP_LAB_MADE=1
+	lab_up "$RP_LAB" || rp_fail "could not build the lab"
+}
+
+# ---- the daemon ------------------------------------------------------------
+
+# rp_write_conf FILE: the lab config with this test's control socket.
+rp_write_conf() {
+	lab_write_conf "$1" "$RP_SOCK"
+}
+
+# rp_start: start Rampart in the lab with RP_CONF (written if absent) and
+# wait for "rampart: running".
+rp_start() {
+	[[ -x $RP_RAMPART ]] || rp_fail "no daemon at $RP_RAMPART (build first)"
+	[[ -f $RP_CONF ]] || rp_write_conf "$RP_CONF"
+	RP_RAMPART=$RP_RAMPART lab_start "$RP_LAB" "$RP_CONF" "$RP_OUT" "$RP_ERR" ||
+		rp_fail "rampart did not start"
+	# The control socket may come up just after the ready line.
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ -S $RP_SOCK ]] && return 0
+		sleep 0.1
+	done
+	rp_fail "rampart is running but its control socket $RP_SOCK did not appear"
+}
+
+# rp_stop: SIGTERM the daemon; it must exit 0 within LAB_STOP_TIMEOUT.
+rp_stop() {
+	local status=0
+	lab_stop || status=$?
+	((status == 0)) || rp_fail "rampart exited with status $status after SIGTERM, want 0"
+}
+
+# rp_ctl ARGS...: rampartctl against this test's daemon; fails the test if
+# the command fails.
+rp_ctl() {
+	local out
+	out=$("$RP_RAMPARTCTL" -s "$RP_SOCK" "$@" 2>&1) || rp_fail "rampartctl $* failed: $out"
+	printf '%s\n' "$out"
+}
+
+# rp_telemetry ENDPOINT: one telemetry reply (JSON), read with dpdk-telemetry.py.
+# With stdin not a terminal the script prints no prompt or banner, only one
+# line of JSON per command; when it cannot connect it prints "Error
+# connecting to ..." and still exits 0, hence the check for '{'.
+rp_telemetry() {
+	local out
+	out=$(echo "$1" | python3 "$RP_TELEMETRY" -f "$LAB_PREFIX" 2>&1)
+	[[ $out == "{"* ]] || rp_fail "telemetry $1: $out"
+	printf '%s\n' "$out"
+}
+
+# rp_counters: snapshot of the daemon's counters from `rampartctl stats
+# --json`, as "name=value" lines: every event (forwarded, local_in,
+# icmp_echo_replied, icmp_errors_sent, ...) and drop reason by its name, the
+# sum of the drops as drops_total, and port counters as PORT.rx_packets etc.
+rp_counters() {
+	local stats
+	stats=$(rp_ctl stats --json) || exit 1
+	python3 -c '
+import json, sys
+stats = json.load(sys.stdin)
+for name, value in stats["events"].items():
+    print(f"{name}={value}")
+for name, value in stats["drops"].items():
+    print(f"{name}={value}")
+total = sum(stats["drops"].values())
+print(f"drops_total={total}")
+for port, counters in stats["ports"].items():
+    for name, value in counters.items():
+        print(f"{port}.{name}={value}")
+' <<<"$stats" || rp_fail "unexpected rampartctl stats --json: $stats"
+}
+
+# rp_delta BEFORE AFTER NAME: how much counter NAME grew between two
+# rp_counters snapshots.
+rp_delta() {
+	local before after
+	before=$(sed -n "s/^$3=//p" <<<"$1")
+	after=$(sed -n "s/^$3=//p" <<<"$2")
+	[[ -n $before && -n $after ]] || rp_fail "no counter $3 in the snapshots"
+	echo $((after - before))
+}
+
+# rp_expect_delta BEFORE AFTER NAME WANT
+rp_expect_delta() {
+	local delta
+	delta=$(rp_delta "$1" "$2" "$3") || exit 1
+	rp_expect_eq "counter $3 grew by" "$delta" "$4"
+}
+
+# ---- traffic ---------------------------------------------------------------
+
+in_cli() { ip netns exec "$LAB_CLI" "$@"; }
+in_srv() { ip netns exec "$LAB_SRV" "$@"; }
+in_fw() { ip netns exec "$LAB_FW" "$@"; }
+
+# rp_rx_packets NS: packets eth0 received in NS.
+rp_rx_packets() {
+	ip netns exec "$1" cat /sys/class/net/eth0/statistics/rx_packets
+}
+
+# rp_mac NS IFACE: the interface's MAC address.
+rp_mac() {
+	ip -n "$1" -j link show "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])'
+}
+
+# rp_warm_up: one ping across, so that every ARP entry on the way (client,
+# appliance, server) is resolved before the test counts packets: the first
+# packet to an unresolved next hop waits in the appliance's hold queue, and
+# exact counts are simpler without it.
+rp_warm_up() {
+	local out
+	out=$(in_cli ping -n -c 1 -W 5 "$LAB_SRV_IP" 2>&1) ||
+		rp_fail "warm-up ping from the client to the server failed: $out"
+}
+
+# ---- the stand-in forwarder ------------------------------------------------
+
+# rp_testpmd_start: dpdk-testpmd in io-forward mode between rp-lan and rp-wan
+# (a plain wire: no routing, no MAC rewrite). stdin from /dev/null needs
+# --stats-period, or testpmd exits at once.
+rp_testpmd_start() {
+	local eal
+	eal=$(lab_eal_args "$LAB_PREFIX")
+	# --total-num-mbufs: testpmd's default pool (155k mbufs, 340 MB) does
+	# not fit beside EAL's own needs in --no-huge -m 512.
+	# shellcheck disable=SC2086 # $eal is a list of options
+	ip netns exec "$LAB_FW" dpdk-testpmd $eal \
+		--vdev "net_af_packet0,iface=$LAB_LAN_IF" --vdev "net_af_packet1,iface=$LAB_WAN_IF" \
+		-- --forward-mode=io --stats-period 1 --total-num-mbufs=8192 </dev/null >"$RP_OUT" 2>"$RP_ERR" &
+	RP_TESTPMD_PID=$!
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -qs 'start packet forwarding' "$RP_OUT" && return 0
+		kill -0 "$RP_TESTPMD_PID" 2>/dev/null || rp_fail "dpdk-testpmd exited before forwarding"
+		sleep 0.1
+	done
+	rp_fail "dpdk-testpmd did not start forwarding in 30 s"
+}
+
+# rp_testpmd_stop: SIGINT; testpmd stops its ports and must exit 0.
+rp_testpmd_stop() {
+	local pid=$RP_TESTPMD_PID status
+	RP_TESTPMD_PID=
+	kill -INT "$pid"
+	wait "$pid"
+	status=$?
+	rp_expect_eq "dpdk-testpmd exit status" "$status" 0
+}
