@@ -136,7 +136,8 @@ tel_routes(const char *cmd __rte_unused, const char *params __rte_unused, struct
 	const struct rp_fib *fib = g_ctl->dp->fib;
 	unsigned n = rp_fib_count(fib);
 
-	/* 22.11 nests only arrays in arrays, so listings are dicts keyed by prefix / address */
+	/* 22.11 nests no dict in an array, and dict keys allow no '.', so listings
+	 * are dicts keyed by position: {"0": {...}, "1": {...}} */
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < n && i < TEL_LIST_MAX; i++) {
 		const struct rp_route_info *r = rp_fib_route(fib, i);
@@ -147,11 +148,14 @@ tel_routes(const char *cmd __rte_unused, const char *params __rte_unused, struct
 		rp_ipv4_fmt(r->prefix, pfx);
 		snprintf(pfx + strlen(pfx), sizeof(pfx) - strlen(pfx), "/%u", r->len);
 		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "prefix", pfx);
 		rte_tel_data_add_dict_string(c, "type", route_type_name(r->type));
 		rte_tel_data_add_dict_string(c, "port", g_ctl->dp->ports[r->port].name);
 		rte_tel_data_add_dict_string(c, "via", r->type == RP_RT_GATEWAY ? rp_ipv4_fmt(r->gw, gw) : "");
 		rte_tel_data_add_dict_string(c, "origin", r->origin);
-		if (rte_tel_data_add_dict_container(d, pfx, c, 0) != 0)
+		char key[16];
+		snprintf(key, sizeof(key), "%u", i);
+		if (rte_tel_data_add_dict_container(d, key, c, 0) != 0)
 			rte_tel_data_free(c);
 	}
 	return 0;
@@ -173,11 +177,13 @@ tel_neighbours(const char *cmd __rte_unused, const char *params __rte_unused, st
 		if (c == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(c);
-		rp_ipv4_fmt(info[i].ip, ip);
+		rte_tel_data_add_dict_string(c, "ip", rp_ipv4_fmt(info[i].ip, ip));
 		rte_tel_data_add_dict_string(c, "mac", mac_fmt(&info[i].mac, mac));
 		rte_tel_data_add_dict_string(c, "port", g_ctl->dp->ports[info[i].port].name);
 		rte_tel_data_add_dict_string(c, "state", rp_neigh_state_name(info[i].state));
-		if (rte_tel_data_add_dict_container(d, ip, c, 0) != 0)
+		char key[16];
+		snprintf(key, sizeof(key), "%u", i);
+		if (rte_tel_data_add_dict_container(d, key, c, 0) != 0)
 			rte_tel_data_free(c);
 	}
 	return 0;
