@@ -50,5 +50,17 @@ drops=$(rp_telemetry /rampart/drops) || exit 1
 rp_expect_eq "telemetry /rampart/drops: ttl_exceeded" \
 	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)["/rampart/drops"]["ttl_exceeded"])' <<<"$drops")" 0
 
+# Routes and ports: the connected subnets and both links, as telemetry shows them.
+routes=$(rp_telemetry /rampart/routes) || exit 1
+rp_expect_eq "telemetry /rampart/routes: connected lan0" \
+	"$(python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["/rampart/routes"].values()
+print(" ".join(sorted(r["prefix"] + ":" + r["type"] + ":" + r["port"] for r in rows if r["origin"] == "connected")))
+' <<<"$routes")" "198.18.1.0/24:direct:lan0 198.19.1.0/24:direct:wan0"
+ports=$(rp_telemetry /rampart/ports) || exit 1
+rp_expect_eq "telemetry /rampart/ports: links" \
+	"$(python3 -c 'import json,sys; p=json.load(sys.stdin)["/rampart/ports"]; print(p["lan0"]["link"], p["wan0"]["link"])' <<<"$ports")" "up up"
+
 rp_stop
 rp_pass
