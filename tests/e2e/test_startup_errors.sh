@@ -4,7 +4,8 @@
 # Start-up failures that only EAL can reveal are clear errors with their exit
 # code, never a crash or a half-started daemon:
 #  - an EAL memory limit below what the config needs names both figures (exit 4);
-#  - a worker lcore that EAL was not given is named with its config line (exit 3).
+#  - a worker lcore that EAL was not given is named with its config line (exit 3);
+#  - the config's `eal` list is used when the command line has no EAL options.
 # The ports are net_null devices, so no lab is needed; EAL still wants root.
 
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -41,5 +42,15 @@ rp_expect_eq "-l 0: exit status ($out)" "$status" 3
 rp_expect_contains "-l 0" "$out" "rampart.conf:$line: workers.lcores[0]"
 rp_expect_contains "-l 0" "$out" "lcore 1"
 [[ $out == *"rampart: running"* ]] && rp_fail "-l 0: the daemon started"
+
+# EAL options from the config's `eal` list when the command line gives none:
+# the same too-small memory, now asked for by the config.
+sed -i "1i eal = [ \"-l\", \"0,1\", \"--no-huge\", \"-m\", \"64\", \"--file-prefix\", \"$prefix\" ];" "$RP_CONF"
+out=$("$RP_RAMPART" -c "$RP_CONF" 2>&1)
+status=$?
+rm -rf "/var/run/dpdk/$prefix"
+rp_expect_eq "eal from the config: exit status ($out)" "$status" 4
+rp_expect_contains "eal from the config" "$out" "EAL -l 0,1 --no-huge -m 64 --file-prefix $prefix --vdev=net_null0"
+rp_expect_contains "eal from the config" "$out" "the configuration needs"
 
 rp_pass
