@@ -55,8 +55,30 @@ struct rp_meta {
 	uint8_t ttl;      /**< IPv4 TTL as received */
 	uint8_t in_port;  /**< port the frame arrived on */
 	uint8_t out_port; /**< egress port chosen by routing */
-	uint8_t pad[2];
+	/* L4, filled by rp_pkt_parse_l4() */
+	uint8_t l4_status; /**< enum rp_l4_status */
+	uint8_t tcp_flags; /**< TCP flags byte (FIN 0x01 ... CWR 0x80) */
+	uint16_t sport;    /**< TCP/UDP source port; ICMP: query id (0 for errors) */
+	uint16_t dport;    /**< TCP/UDP destination port; ICMP: type << 8 | code */
+	uint16_t l4_payload; /**< L4 payload bytes (after the TCP/UDP/ICMP header) */
+	/* connection tracking, filled by lib/conntrack */
+	uint8_t ct_state;  /**< enum rp_ct_state */
+	uint8_t ct_dir;    /**< 0 original, 1 reply */
+	uint16_t pad;
+	uint32_t ct_idx;   /**< entry in the owning worker's table, or RP_CT_NO_ENTRY */
+	uint32_t flow_hash; /**< symmetric address-pair hash that picks the owning worker */
 };
+
+/** Result of rp_pkt_parse_l4(). */
+enum rp_l4_status {
+	RP_L4_OK = 0,       /**< header complete and valid (ports/flags/ICMP fields filled) */
+	RP_L4_NONE,         /**< not TCP/UDP/ICMP, or a non-first fragment: nothing to read */
+	RP_L4_TRUNCATED,    /**< L4 header shorter than its minimum */
+	RP_L4_BAD_DOFF,     /**< TCP data offset < 5 or beyond the packet */
+	RP_L4_BAD_CSUM,     /**< L4 checksum wrong (only checked when asked) */
+};
+
+_Static_assert(sizeof(struct rp_meta) <= 64, "rp_meta must stay within one cache line");
 
 /** Size to give rte_pktmbuf_pool_create() as priv_size. */
 #define RP_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct rp_meta), RTE_MBUF_PRIV_ALIGN)
@@ -190,6 +212,18 @@ struct rte_mbuf *rp_arp_request(struct rte_mempool *mp,
  * the asked-for address.
  */
 void rp_arp_reply_inplace(struct rte_mbuf *m, const struct rte_ether_addr *our_mac);
+
+/**
+ * Parse and validate the L4 header of a parsed, unfragmented (or
+ * reassembled) IPv4 packet: TCP (length, data offset), UDP (length), ICMP
+ * (length); fills sport, dport, tcp_flags, l4_payload and l4_status. With
+ * @p verify_csum the TCP/UDP/ICMP checksum is verified too, trusting
+ * RTE_MBUF_F_RX_L4_CKSUM_GOOD/BAD when the device checked it (a UDP
+ * checksum of 0 means none). Works on multi-segment mbufs.
+ *
+ * @return meta->l4_status.
+ */
+enum rp_l4_status rp_pkt_parse_l4(struct rte_mbuf *m, int verify_csum);
 
 /** Full IPv4 header checksum over @p ip (IHL taken from it), network order. */
 rte_be16_t rp_ipv4_cksum(const struct rte_ipv4_hdr *ip);
