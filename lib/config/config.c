@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -226,6 +227,16 @@ error_missing(struct loader *ld, const config_setting_t *group, const char *chil
 	error_child(ld, group, child, "required but missing");
 }
 
+/* A warning about the string value of @p s, quoted as error_val does. */
+static void __attribute__((format(printf, 3, 4)))
+warning_val(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(ld, false, s, NULL, VALUE_NAMES_ELEM, fmt, ap);
+	va_end(ap);
+}
+
 static void __attribute__((format(printf, 3, 4)))
 warning_at(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
@@ -382,6 +393,34 @@ opt_uint(struct loader *ld, const config_setting_t *group, const char *name, lon
 
 	if (m != NULL && get_int(ld, m, lo, hi, &v))
 		*value = (unsigned)v;
+}
+
+/* opt_uint() for a uint32_t field. */
+static void
+opt_u32(struct loader *ld, const config_setting_t *group, const char *name, long long lo,
+	long long hi, uint32_t *value)
+{
+	const config_setting_t *m = config_setting_get_member(group, name);
+	long long v;
+
+	if (m != NULL && get_int(ld, m, lo, hi, &v))
+		*value = (uint32_t)v;
+}
+
+/* An optional boolean member; @p value keeps its default if absent. */
+static void
+opt_bool(struct loader *ld, const config_setting_t *group, const char *name, int *value)
+{
+	const config_setting_t *m = config_setting_get_member(group, name);
+
+	if (m == NULL)
+		return;
+	/* libconfig has true/false: a 1 or a "yes" here is a mistake, not a choice */
+	if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
+		type_error(ld, m, "a boolean (true or false)");
+		return;
+	}
+	*value = config_setting_get_bool(m) ? 1 : 0;
 }
 
 /* A descriptor ring size: the PMDs want a power of two. */
@@ -1079,13 +1118,164 @@ load_control(struct loader *ld, const config_setting_t *s)
 	snprintf(ld->cfg->control_socket, sizeof(ld->cfg->control_socket), "%s", path);
 }
 
+/* ---- conntrack ----------------------------------------------------------- */
+
+#define RP_CT_MAX_MIN 1024
+#define RP_CT_MAX_MAX 67108864
+#define RP_CT_EXPECT_LIMIT 64
+/* seconds whose milliseconds still fit in 31 bits */
+#define RP_CT_TIMEOUT_MAX 2147483
+
+/* conntrack.timeouts: names and fields in one list, so they cannot disagree. */
+#define RP_CT_TIMEOUT_FIELDS(_)                                                              \
+	_(tcp_syn_sent) _(tcp_syn_recv) _(tcp_established) _(tcp_fin_wait) _(tcp_close_wait) \
+	_(tcp_last_ack) _(tcp_time_wait) _(tcp_close) _(tcp_syn_sent2) _(tcp_max_retrans)   \
+	_(tcp_unacknowledged) _(udp) _(udp_stream) _(icmp) _(generic)
+
+#define RP_CT_TIMEOUT_NAME(f) #f,
+#define RP_CT_TIMEOUT_OFFSET(f) offsetof(struct rp_ct_timeout_conf, f),
+
+static const char *const ct_timeout_names[] = {RP_CT_TIMEOUT_FIELDS(RP_CT_TIMEOUT_NAME) NULL};
+static const size_t ct_timeout_offsets[] = {RP_CT_TIMEOUT_FIELDS(RP_CT_TIMEOUT_OFFSET)};
+_Static_assert(sizeof(ct_timeout_offsets) / sizeof(ct_timeout_offsets[0]) ==
+		       sizeof(struct rp_ct_timeout_conf) / sizeof(uint32_t),
+	       "every field of struct rp_ct_timeout_conf has a name in conntrack.timeouts");
+
+static const struct {
+	const char *name;
+	unsigned bit;
+	bool implemented;
+} ct_helpers[] = {
+	{"ftp", RP_CT_HELPER_FTP, false},
+};
+
+static void
+load_ct_timeouts(struct loader *ld, const config_setting_t *s)
+{
+	struct rp_ct_timeout_conf *t = &ld->cfg->conntrack.timeouts;
+
+	if (!is_group(ld, s))
+		return;
+	check_members(ld, s, ct_timeout_names);
+	for (size_t i = 0; i < sizeof(ct_timeout_offsets) / sizeof(ct_timeout_offsets[0]); i++)
+		opt_u32(ld, s, ct_timeout_names[i], 1, RP_CT_TIMEOUT_MAX,
+			(uint32_t *)((char *)t + ct_timeout_offsets[i]));
+}
+
+static void
+load_ct_frag(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const known[] = {"max_datagrams", "timeout_ms", NULL};
+	struct rp_ct_frag_conf *f = &ld->cfg->conntrack.frag;
+
+	if (!is_group(ld, s))
+		return;
+	check_members(ld, s, known);
+	opt_u32(ld, s, "max_datagrams", 16, 1048576, &f->max_datagrams);
+	opt_u32(ld, s, "timeout_ms", 100, 600000, &f->timeout_ms);
+}
+
+static void
+load_ct_helpers(struct loader *ld, const config_setting_t *s)
+{
+	struct rp_ct_config *ct = &ld->cfg->conntrack;
+	int n;
+
+	if (!is_sequence(ld, s, "a list of helper names [ \"ftp\" ]"))
+		return;
+	n = config_setting_length(s);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *name = get_string(ld, e);
+		size_t h;
+
+		if (name == NULL)
+			continue;
+		for (h = 0; h < sizeof(ct_helpers) / sizeof(ct_helpers[0]); h++)
+			if (strcmp(ct_helpers[h].name, name) == 0)
+				break;
+		if (h == sizeof(ct_helpers) / sizeof(ct_helpers[0])) {
+			error_val(ld, e, "unknown helper (known: ftp)");
+			continue;
+		}
+		if (ct->helpers & ct_helpers[h].bit) {
+			error_val(ld, e, "helper listed twice");
+			continue;
+		}
+		ct->helpers |= ct_helpers[h].bit;
+		if (!ct_helpers[h].implemented)
+			warning_val(ld, e, "not yet implemented; ignored");
+	}
+}
+
+static void
+load_ct_ftp_ports(struct loader *ld, const config_setting_t *s)
+{
+	struct rp_ct_config *ct = &ld->cfg->conntrack;
+	int n;
+
+	if (!is_sequence(ld, s, "a list of port numbers [ 21, ... ]"))
+		return;
+	n = config_setting_length(s);
+	if (n == 0 || n > RP_CT_FTP_PORTS_MAX) {
+		error_at(ld, s, "%d ports: 1..%d are allowed", n, RP_CT_FTP_PORTS_MAX);
+		return;
+	}
+	ct->n_ftp_ports = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		long long v;
+		bool dup = false;
+
+		if (!get_int(ld, e, 1, 65535, &v))
+			continue;
+		for (int j = 0; j < i && !dup; j++) {
+			const config_setting_t *o = config_setting_get_elem(s, (unsigned)j);
+			if ((config_setting_type(o) == CONFIG_TYPE_INT ||
+			     config_setting_type(o) == CONFIG_TYPE_INT64) &&
+			    config_setting_get_int64(o) == v) {
+				error_at(ld, e, "port %lld is listed twice (also conntrack.ftp_ports[%d])",
+					 v, j);
+				dup = true;
+			}
+		}
+		if (!dup)
+			ct->ftp_ports[ct->n_ftp_ports++] = (uint16_t)v;
+	}
+}
+
+static void
+load_conntrack(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const known[] = {"max", "tcp_loose", "checksum", "helpers",
+					    "ftp_ports", "expect_max", "frag", "timeouts", NULL};
+	struct rp_ct_config *ct = &ld->cfg->conntrack;
+	const config_setting_t *m;
+
+	if (!is_group(ld, s))
+		return;
+	check_members(ld, s, known);
+	opt_u32(ld, s, "max", RP_CT_MAX_MIN, RP_CT_MAX_MAX, &ct->max);
+	opt_bool(ld, s, "tcp_loose", &ct->tcp_loose);
+	opt_bool(ld, s, "checksum", &ct->checksum);
+	opt_u32(ld, s, "expect_max", 1, RP_CT_EXPECT_LIMIT, &ct->expect_max);
+	if ((m = config_setting_get_member(s, "helpers")) != NULL)
+		load_ct_helpers(ld, m);
+	if ((m = config_setting_get_member(s, "ftp_ports")) != NULL)
+		load_ct_ftp_ports(ld, m);
+	if ((m = config_setting_get_member(s, "frag")) != NULL)
+		load_ct_frag(ld, m);
+	if ((m = config_setting_get_member(s, "timeouts")) != NULL)
+		load_ct_timeouts(ld, m);
+}
+
 static void
 load_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const known[] = {"eal", "ports", "routes", "neighbours", "workers",
-					    "arp", "icmp", "control",
-					    /* later issues: */ "host", "conntrack", "filter", NULL};
-	static const char *const later[] = {"host", "conntrack", "filter"};
+					    "arp", "icmp", "control", "conntrack",
+					    /* later issues: */ "host", "filter", NULL};
+	static const char *const later[] = {"host", "filter"};
 	const config_setting_t *s;
 
 	check_members(ld, root, known);
@@ -1109,6 +1299,8 @@ load_root(struct loader *ld, const config_setting_t *root)
 		load_icmp(ld, s);
 	if ((s = config_setting_get_member(root, "control")) != NULL)
 		load_control(ld, s);
+	if ((s = config_setting_get_member(root, "conntrack")) != NULL)
+		load_conntrack(ld, s);
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -1133,6 +1325,34 @@ set_defaults(struct rp_config *cfg, const char *path)
 	cfg->icmp.ratelimit_pps = 1000;
 	cfg->icmp.burst = 50;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", RP_DEFAULT_SOCKET);
+	/* netfilter's defaults, where it has the setting */
+	cfg->conntrack = (struct rp_ct_config){
+		.max = 262144,
+		.tcp_loose = 1,
+		.checksum = 1,
+		.helpers = 0,
+		.ftp_ports = {21},
+		.n_ftp_ports = 1,
+		.expect_max = 4,
+		.frag = {.max_datagrams = 4096, .timeout_ms = 30000},
+		.timeouts = {
+			.tcp_syn_sent = 120,
+			.tcp_syn_recv = 60,
+			.tcp_established = 432000,
+			.tcp_fin_wait = 120,
+			.tcp_close_wait = 60,
+			.tcp_last_ack = 30,
+			.tcp_time_wait = 120,
+			.tcp_close = 10,
+			.tcp_syn_sent2 = 120,
+			.tcp_max_retrans = 300,
+			.tcp_unacknowledged = 300,
+			.udp = 30,
+			.udp_stream = 120,
+			.icmp = 30,
+			.generic = 600,
+		},
+	};
 }
 
 /*

@@ -77,6 +77,55 @@ struct rp_icmp_conf {
 	unsigned burst;         /**< token bucket depth; default 50 */
 };
 
+#define RP_CT_FTP_PORTS_MAX 8 /**< entries of conntrack.ftp_ports */
+
+/** Helpers conntrack.helpers can name, as bits of rp_ct_config.helpers. */
+enum rp_ct_helper {
+	RP_CT_HELPER_FTP = 1u << 0, /**< "ftp": FTP control connections (PORT/PASV) */
+};
+
+/**
+ * conntrack.timeouts, in seconds, each 1..2147483 (so that milliseconds fit in
+ * 31 bits). Named as netfilter's sysctls nf_conntrack_<proto>_timeout_<x>;
+ * the defaults are netfilter's.
+ */
+struct rp_ct_timeout_conf {
+	uint32_t tcp_syn_sent;       /**< default 120 */
+	uint32_t tcp_syn_recv;       /**< default 60 */
+	uint32_t tcp_established;    /**< default 432000 (5 days) */
+	uint32_t tcp_fin_wait;       /**< default 120 */
+	uint32_t tcp_close_wait;     /**< default 60 */
+	uint32_t tcp_last_ack;       /**< default 30 */
+	uint32_t tcp_time_wait;      /**< default 120 */
+	uint32_t tcp_close;          /**< default 10 */
+	uint32_t tcp_syn_sent2;      /**< default 120 */
+	uint32_t tcp_max_retrans;    /**< default 300 */
+	uint32_t tcp_unacknowledged; /**< default 300 */
+	uint32_t udp;                /**< nf_conntrack_udp_timeout; default 30 */
+	uint32_t udp_stream;         /**< nf_conntrack_udp_timeout_stream; default 120 */
+	uint32_t icmp;               /**< default 30 */
+	uint32_t generic;            /**< default 600 */
+};
+
+/** conntrack.frag: reassembly before conntrack, one table per worker. */
+struct rp_ct_frag_conf {
+	uint32_t max_datagrams; /**< datagrams in reassembly per worker, 16..1048576; default 4096 */
+	uint32_t timeout_ms;    /**< give up on a datagram after, 100..600000; default 30000 (ipfrag_time) */
+};
+
+/** The `conntrack` section; defaults (netfilter's where it has one) when absent. */
+struct rp_ct_config {
+	uint32_t max;       /**< connections for the whole box, 1024..67108864; default 262144 */
+	int tcp_loose;      /**< nf_conntrack_tcp_loose; default 1 */
+	int checksum;       /**< nf_conntrack_checksum: bad L4 checksum -> INVALID; default 1 */
+	unsigned helpers;   /**< enum rp_ct_helper bits; default none */
+	uint16_t ftp_ports[RP_CT_FTP_PORTS_MAX]; /**< control ports of the FTP helper; default 21 */
+	unsigned n_ftp_ports;                    /**< 1..RP_CT_FTP_PORTS_MAX */
+	uint32_t expect_max; /**< expectations per master connection, 1..64; default 4 */
+	struct rp_ct_frag_conf frag;
+	struct rp_ct_timeout_conf timeouts;
+};
+
 struct rp_config {
 	char path[RP_PATH_MAX];
 
@@ -97,6 +146,8 @@ struct rp_config {
 	struct rp_icmp_conf icmp;
 
 	char control_socket[RP_PATH_MAX]; /**< `control.socket`; default /run/rampart/rampart.sock */
+
+	struct rp_ct_config conntrack;
 };
 
 /**
@@ -131,6 +182,18 @@ int rp_ipv4_parse(const char *s, uint32_t *addr);
 
 /** Format a host-order address into @p buf (at least 16 bytes). */
 const char *rp_ipv4_fmt(uint32_t addr, char *buf);
+
+/**
+ * Capacity of one worker's conntrack table: conntrack.max shared among the
+ * workers, rounded up so that the box holds at least conntrack.max.
+ */
+static inline uint32_t
+rp_config_ct_worker_max(const struct rp_config *cfg)
+{
+	unsigned workers = cfg->workers.n_lcores > 0 ? cfg->workers.n_lcores : 1;
+
+	return (uint32_t)(((uint64_t)cfg->conntrack.max + workers - 1) / workers);
+}
 
 /** Netmask of a prefix length, host order. */
 static inline uint32_t

@@ -14,6 +14,18 @@
 #include "rampart_config.h"
 #include "rp_test.h"
 
+/* Exact string equality, showing both strings when they differ. */
+#define CHECK_STR_EQ(got, want)                                                          \
+	do {                                                                             \
+		const char *_g = (got), *_w = (want);                                    \
+		rp_test_checks++;                                                        \
+		if (strcmp(_g, _w) != 0) {                                               \
+			rp_test_failures++;                                              \
+			fprintf(stderr, "%s:%d: expected:\n%s--- got:\n%s---\n", __FILE__, \
+				__LINE__, _w, _g);                                       \
+		}                                                                        \
+	} while (0)
+
 /* Load @p text from a fresh temp file; *out gets the messages with the path as "@". */
 static int
 load_text(const char *text, struct rp_config *cfg, char **out)
@@ -248,17 +260,320 @@ test_later_sections_warn(void)
 	struct rp_config cfg;
 	char *out;
 
+	/* conntrack is read now: only host and filter warn */
 	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
 			   "host = { interface = \"rampart0\"; };\n"
-			   "conntrack = { max = 1024; timeouts = { udp = 30; }; };\n"
+			   "conntrack = { max = 1024; timeouts = { udp = 31; }; };\n"
 			   "filter = { rules = [ \"-A INPUT -j ACCEPT\" ]; };\n",
 			   &cfg, &out),
 		 0);
-	CHECK(strcmp(out, "@:2: warning: host: section not yet supported; ignored\n"
-			  "@:3: warning: conntrack: section not yet supported; ignored\n"
-			  "@:4: warning: filter: section not yet supported; ignored\n") == 0);
+	CHECK_STR_EQ(out, "@:2: warning: host: section not yet supported; ignored\n"
+			  "@:4: warning: filter: section not yet supported; ignored\n");
 	free(out);
+	CHECK_EQ(cfg.conntrack.max, 1024);
+	CHECK_EQ(cfg.conntrack.timeouts.udp, 31);
 	rp_config_free(&cfg);
+}
+
+/* ---- conntrack ------------------------------------------------------------ */
+
+static const char ct_full_conf[] =
+	"ports = ( " PORT_LAN " );\n"                                          /* 1 */
+	"workers = { lcores = [ 1, 2, 3 ]; };\n"                               /* 2 */
+	"conntrack = {\n"                                                      /* 3 */
+	"  max = 1048577; tcp_loose = false; checksum = false;\n"              /* 4 */
+	"  helpers = [ \"ftp\" ];\n"                                           /* 5 */
+	"  ftp_ports = [ 21, 2121, 65535 ];\n"                                 /* 6 */
+	"  expect_max = 64;\n"                                                 /* 7 */
+	"  frag = { max_datagrams = 16; timeout_ms = 600000; };\n"             /* 8 */
+	"  timeouts = {\n"                                                     /* 9 */
+	"    tcp_syn_sent = 1; tcp_syn_recv = 2; tcp_established = 2147483; tcp_fin_wait = 4;\n"
+	"    tcp_close_wait = 5; tcp_last_ack = 6; tcp_time_wait = 7; tcp_close = 8;\n"
+	"    tcp_syn_sent2 = 9; tcp_max_retrans = 10; tcp_unacknowledged = 11;\n"
+	"    udp = 12; udp_stream = 13; icmp = 14; generic = 15;\n"
+	"  };\n"
+	"};\n";
+
+static void
+test_conntrack_full(void)
+{
+	struct rp_config cfg;
+	const struct rp_ct_config *ct = &cfg.conntrack;
+	char *out;
+
+	CHECK_EQ(load_text(ct_full_conf, &cfg, &out), 0);
+	/* the FTP helper is accepted, stored, and said to be inert */
+	CHECK_STR_EQ(out, "@:5: warning: conntrack.helpers: \"ftp\": not yet implemented; ignored\n");
+	free(out);
+	CHECK_EQ(ct->max, 1048577);
+	CHECK_EQ(ct->tcp_loose, 0);
+	CHECK_EQ(ct->checksum, 0);
+	CHECK_EQ(ct->helpers, RP_CT_HELPER_FTP);
+	CHECK_EQ(ct->n_ftp_ports, 3);
+	CHECK_EQ(ct->ftp_ports[0], 21);
+	CHECK_EQ(ct->ftp_ports[1], 2121);
+	CHECK_EQ(ct->ftp_ports[2], 65535);
+	CHECK_EQ(ct->expect_max, 64);
+	CHECK_EQ(ct->frag.max_datagrams, 16);
+	CHECK_EQ(ct->frag.timeout_ms, 600000);
+	CHECK_EQ(ct->timeouts.tcp_syn_sent, 1);
+	CHECK_EQ(ct->timeouts.tcp_syn_recv, 2);
+	CHECK_EQ(ct->timeouts.tcp_established, 2147483);
+	CHECK_EQ(ct->timeouts.tcp_fin_wait, 4);
+	CHECK_EQ(ct->timeouts.tcp_close_wait, 5);
+	CHECK_EQ(ct->timeouts.tcp_last_ack, 6);
+	CHECK_EQ(ct->timeouts.tcp_time_wait, 7);
+	CHECK_EQ(ct->timeouts.tcp_close, 8);
+	CHECK_EQ(ct->timeouts.tcp_syn_sent2, 9);
+	CHECK_EQ(ct->timeouts.tcp_max_retrans, 10);
+	CHECK_EQ(ct->timeouts.tcp_unacknowledged, 11);
+	CHECK_EQ(ct->timeouts.udp, 12);
+	CHECK_EQ(ct->timeouts.udp_stream, 13);
+	CHECK_EQ(ct->timeouts.icmp, 14);
+	CHECK_EQ(ct->timeouts.generic, 15);
+	/* 1048577 over 3 workers: 349526 each, rounded up so the box holds max */
+	CHECK_EQ(rp_config_ct_worker_max(&cfg), 349526);
+	rp_config_free(&cfg);
+
+	/* the other end of every range, booleans true, a 64-bit literal, a ( ) list */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
+			   "conntrack = { max = 67108864L; tcp_loose = true; checksum = true;\n"
+			   "  helpers = ( ); ftp_ports = ( 1 ); expect_max = 1;\n"
+			   "  frag = { max_datagrams = 1048576; timeout_ms = 100; };\n"
+			   "  timeouts = { tcp_established = 1; generic = 2147483; }; };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_EQ(ct->max, 67108864);
+	CHECK_EQ(ct->tcp_loose, 1);
+	CHECK_EQ(ct->checksum, 1);
+	CHECK_EQ(ct->helpers, 0);
+	CHECK_EQ(ct->n_ftp_ports, 1);
+	CHECK_EQ(ct->ftp_ports[0], 1);
+	CHECK_EQ(ct->expect_max, 1);
+	CHECK_EQ(ct->frag.max_datagrams, 1048576);
+	CHECK_EQ(ct->frag.timeout_ms, 100);
+	CHECK_EQ(ct->timeouts.tcp_established, 1);
+	CHECK_EQ(ct->timeouts.generic, 2147483);
+	CHECK_EQ(ct->timeouts.udp, 30); /* not given: default */
+	CHECK_EQ(rp_config_ct_worker_max(&cfg), 67108864); /* one worker */
+	rp_config_free(&cfg);
+}
+
+static void
+check_ct_defaults(const struct rp_ct_config *ct)
+{
+	CHECK_EQ(ct->max, 262144);
+	CHECK_EQ(ct->tcp_loose, 1);
+	CHECK_EQ(ct->checksum, 1);
+	CHECK_EQ(ct->helpers, 0);
+	CHECK_EQ(ct->n_ftp_ports, 1);
+	CHECK_EQ(ct->ftp_ports[0], 21);
+	CHECK_EQ(ct->expect_max, 4);
+	CHECK_EQ(ct->frag.max_datagrams, 4096);
+	CHECK_EQ(ct->frag.timeout_ms, 30000);
+	CHECK_EQ(ct->timeouts.tcp_syn_sent, 120);
+	CHECK_EQ(ct->timeouts.tcp_syn_recv, 60);
+	CHECK_EQ(ct->timeouts.tcp_established, 432000);
+	CHECK_EQ(ct->timeouts.tcp_fin_wait, 120);
+	CHECK_EQ(ct->timeouts.tcp_close_wait, 60);
+	CHECK_EQ(ct->timeouts.tcp_last_ack, 30);
+	CHECK_EQ(ct->timeouts.tcp_time_wait, 120);
+	CHECK_EQ(ct->timeouts.tcp_close, 10);
+	CHECK_EQ(ct->timeouts.tcp_syn_sent2, 120);
+	CHECK_EQ(ct->timeouts.tcp_max_retrans, 300);
+	CHECK_EQ(ct->timeouts.tcp_unacknowledged, 300);
+	CHECK_EQ(ct->timeouts.udp, 30);
+	CHECK_EQ(ct->timeouts.udp_stream, 120);
+	CHECK_EQ(ct->timeouts.icmp, 30);
+	CHECK_EQ(ct->timeouts.generic, 600);
+}
+
+static void
+test_conntrack_defaults(void)
+{
+	struct rp_config cfg;
+	char *out;
+
+	/* no section */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n", &cfg, &out), 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	check_ct_defaults(&cfg.conntrack);
+	CHECK_EQ(rp_config_ct_worker_max(&cfg), 262144);
+	rp_config_free(&cfg);
+
+	/* empty section and empty subgroups */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\nworkers = { lcores = [ 1, 2, 3 ]; };\n"
+			   "conntrack = { frag = { }; timeouts = { }; };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	check_ct_defaults(&cfg.conntrack);
+	CHECK_EQ(rp_config_ct_worker_max(&cfg), 87382); /* 262144 / 3 = 87381.3 */
+	rp_config_free(&cfg);
+}
+
+static void
+test_conntrack_unknown_keys(void)
+{
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { hashsize = 16384; };\n",
+		      1,
+		      "@:2: conntrack.hashsize: unknown setting (known here: max, tcp_loose, checksum, "
+		      "helpers, ftp_ports, expect_max, frag, timeouts)\n");
+	/* the sysctl's full name is not the key */
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { timeouts = { udp = 30;\n"
+		      "  nf_conntrack_udp_timeout = 30; }; };\n",
+		      1,
+		      "@:3: conntrack.timeouts.nf_conntrack_udp_timeout: unknown setting (known here: "
+		      "tcp_syn_sent, tcp_syn_recv, tcp_established, tcp_fin_wait, tcp_close_wait, "
+		      "tcp_last_ack, tcp_time_wait, tcp_close, tcp_syn_sent2, tcp_max_retrans, "
+		      "tcp_unacknowledged, udp, udp_stream, icmp, generic)\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { frag = { timeout = 30; }; };\n",
+		      1,
+		      "@:2: conntrack.frag.timeout: unknown setting (known here: max_datagrams, "
+		      "timeout_ms)\n");
+}
+
+static void
+test_conntrack_ranges(void)
+{
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { max = 1023; expect_max = 0;\n"
+		      "  frag = { max_datagrams = 15; timeout_ms = 99; }; };\n",
+		      4,
+		      "@:2: conntrack.max: 1023: must be 1024..67108864\n"
+		      "@:2: conntrack.expect_max: 0: must be 1..64\n"
+		      "@:3: conntrack.frag.max_datagrams: 15: must be 16..1048576\n"
+		      "@:3: conntrack.frag.timeout_ms: 99: must be 100..600000\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { max = 67108865; expect_max = 65;\n"
+		      "  frag = { max_datagrams = 1048577; timeout_ms = 600001; }; };\n",
+		      4,
+		      "@:2: conntrack.max: 67108865: must be 1024..67108864\n"
+		      "@:2: conntrack.expect_max: 65: must be 1..64\n"
+		      "@:3: conntrack.frag.max_datagrams: 1048577: must be 16..1048576\n"
+		      "@:3: conntrack.frag.timeout_ms: 600001: must be 100..600000\n");
+	/* a timeout's milliseconds must fit in 31 bits; 0 would expire at once */
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { timeouts = {\n"
+		      "  udp = 0;\n"
+		      "  tcp_established = 2147484;\n"
+		      "  generic = -1; }; };\n",
+		      3,
+		      "@:3: conntrack.timeouts.udp: 0: must be 1..2147483\n"
+		      "@:4: conntrack.timeouts.tcp_established: 2147484: must be 1..2147483\n"
+		      "@:5: conntrack.timeouts.generic: -1: must be 1..2147483\n");
+}
+
+static void
+test_conntrack_helpers(void)
+{
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { helpers = [ \"sip\" ]; };\n",
+		      1, "@:2: conntrack.helpers: \"sip\": unknown helper (known: ftp)\n");
+	/* an unknown helper next to ftp: the error, and still ftp's warning */
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { helpers = [ \"ftp\",\n"
+		      "  \"FTP\", \"ftp\" ]; };\n",
+		      2,
+		      "@:2: warning: conntrack.helpers: \"ftp\": not yet implemented; ignored\n"
+		      "@:3: conntrack.helpers: \"FTP\": unknown helper (known: ftp)\n"
+		      "@:3: conntrack.helpers: \"ftp\": helper listed twice\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { helpers = \"ftp\"; };\n",
+		      1,
+		      "@:2: conntrack.helpers: \"ftp\": expected a list of helper names [ \"ftp\" ], "
+		      "found a string\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { helpers = ( 21 ); };\n",
+		      1, "@:2: conntrack.helpers[0]: expected a string, found an integer\n");
+}
+
+static void
+test_conntrack_ftp_warning(void)
+{
+	struct rp_config cfg;
+	char *out;
+
+	/* one warning, not an error: the config loads with the helper stored */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
+			   "conntrack = {\n"
+			   "  helpers = [ \"ftp\" ]; };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "@:3: warning: conntrack.helpers: \"ftp\": not yet implemented; ignored\n");
+	free(out);
+	CHECK_EQ(cfg.conntrack.helpers, RP_CT_HELPER_FTP);
+	CHECK_EQ(cfg.conntrack.n_ftp_ports, 1);
+	CHECK_EQ(cfg.conntrack.ftp_ports[0], 21);
+	rp_config_free(&cfg);
+
+	/* ftp_ports alone enables nothing and says nothing */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\nconntrack = { ftp_ports = [ 2121 ]; };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_EQ(cfg.conntrack.helpers, 0);
+	CHECK_EQ(cfg.conntrack.n_ftp_ports, 1);
+	CHECK_EQ(cfg.conntrack.ftp_ports[0], 2121);
+	rp_config_free(&cfg);
+}
+
+static void
+test_conntrack_ftp_ports(void)
+{
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { ftp_ports = [ 21, 0, 65536,\n"
+		      "  21 ]; };\n",
+		      3,
+		      "@:2: conntrack.ftp_ports[1]: 0: must be 1..65535\n"
+		      "@:2: conntrack.ftp_ports[2]: 65536: must be 1..65535\n"
+		      "@:3: conntrack.ftp_ports[3]: port 21 is listed twice (also conntrack.ftp_ports[0])\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { ftp_ports = ( 21, \"2121\" ); };\n",
+		      1, "@:2: conntrack.ftp_ports[1]: \"2121\": expected an integer, found a string\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { ftp_ports = [ ]; };\n",
+		      1, "@:2: conntrack.ftp_ports: 0 ports: 1..8 are allowed\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { ftp_ports = [ 21, 22, 23, 24, 25, 26, 27, 28, 29 ]; };\n",
+		      1, "@:2: conntrack.ftp_ports: 9 ports: 1..8 are allowed\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { ftp_ports = 21; };\n",
+		      1,
+		      "@:2: conntrack.ftp_ports: expected a list of port numbers [ 21, ... ], found an "
+		      "integer\n");
+}
+
+static void
+test_conntrack_types(void)
+{
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { tcp_loose = 1;\n"
+		      "  checksum = \"yes\";\n"
+		      "  max = 1048576.0; expect_max = \"4\";\n"
+		      "  frag = [ 4096 ]; timeouts = ( 30 ); };\n",
+		      6,
+		      "@:2: conntrack.tcp_loose: expected a boolean (true or false), found an integer\n"
+		      "@:3: conntrack.checksum: \"yes\": expected a boolean (true or false), found a string\n"
+		      "@:4: conntrack.max: expected an integer, found a float\n"
+		      "@:4: conntrack.expect_max: \"4\": expected an integer, found a string\n"
+		      "@:5: conntrack.frag: expected a group { ... }, found an array [ ... ]\n"
+		      "@:5: conntrack.timeouts: expected a group { ... }, found a list ( ... )\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "conntrack = { timeouts = { udp = true; icmp = \"30\"; }; };\n",
+		      2,
+		      "@:2: conntrack.timeouts.udp: expected an integer, found a boolean\n"
+		      "@:2: conntrack.timeouts.icmp: \"30\": expected an integer, found a string\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nconntrack = 1048576;\n", 1,
+		      "@:2: conntrack: expected a group { ... }, found an integer\n");
 }
 
 static void
@@ -291,7 +606,7 @@ test_unknown_keys(void)
 {
 	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nroute = ();\n", 1,
 		      "@:2: route: unknown setting (known here: eal, ports, routes, neighbours, "
-		      "workers, arp, icmp, control, host, conntrack, filter)\n");
+		      "workers, arp, icmp, control, conntrack, host, filter)\n");
 	EXPECT_ERRORS("ports = (\n{ name = \"lan0\"; device = \"net_null0\"; address = \"198.18.1.1/24\";\n"
 		      "  speed = 1000; }\n);\n",
 		      1,
@@ -583,7 +898,7 @@ test_all_errors_one_pass(void)
 		      "@:2: ports[0].address: \"198.18.1.1/33\": prefix length must be 0..32\n"
 		      "@:3: routes[0].to: \"10.0.0.1/8\": invalid prefix for given prefix length (the network is 10.0.0.0/8)\n"
 		      "@:4: colour: unknown setting (known here: eal, ports, routes, neighbours, workers, "
-		      "arp, icmp, control, host, conntrack, filter)\n");
+		      "arp, icmp, control, conntrack, host, filter)\n");
 	/* a broken port address does not make its routes' gateways errors too */
 	EXPECT_ERRORS("ports = ( { name = \"lan0\"; device = \"net_null0\"; address = \"198.18.1.1/33\"; } );\n"
 		      "routes = ( { to = \"10.0.0.0/8\"; via = \"198.18.1.2\"; } );\n",
@@ -691,6 +1006,14 @@ main(void)
 	test_full();
 	test_defaults();
 	test_later_sections_warn();
+	test_conntrack_full();
+	test_conntrack_defaults();
+	test_conntrack_unknown_keys();
+	test_conntrack_ranges();
+	test_conntrack_helpers();
+	test_conntrack_ftp_warning();
+	test_conntrack_ftp_ports();
+	test_conntrack_types();
 	test_file_errors();
 	test_unknown_keys();
 	test_types();
