@@ -258,7 +258,7 @@ rp_device_parse(const char *s, struct rp_device_id *id, char *why, size_t why_le
 		const char *key = p + 1, *eq, *value, *end;
 		size_t key_len;
 
-		for (eq = key; isalnum((unsigned char)*eq) || *eq == '_'; eq++)
+		for (eq = key; isalnum((unsigned char)*eq) || *eq == '_' || *eq == '-'; eq++) /* no-rx */
 			;
 		key_len = (size_t)(eq - key);
 		arg_no++;

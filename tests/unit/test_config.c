@@ -717,6 +717,12 @@ test_devices(void)
 		      2,
 		      "@:3: ports[1].device: \"03:00.0\": same device as ports[0] (line 2)\n"
 		      "@:5: ports[3].device: \"net_pcap0,iface=b\": same device as ports[2] (line 4)\n");
+	/* DPDK keys may hold '-' (net_null's no-rx) */
+	EXPECT_ERRORS("ports = (\n"
+		      "  { name = \"p0\"; device = \"net_null0,no-rx=1\"; address = \"198.18.1.1/24\"; },\n"
+		      "  { name = \"p1\"; device = \"net_pcap0,rx_pcap=/tmp/a.pcap,infinite_rx=1\"; address = \"198.18.2.1/24\"; }\n"
+		      ");\n",
+		      0, "");
 }
 
 static void
