@@ -49,6 +49,8 @@ struct rp_tcp_dir {
 	uint32_t td_maxwin; /**< max(win) */
 	uint8_t td_scale;   /**< window scale factor */
 	uint8_t flags;      /**< RP_TCP_F_* */
+	uint16_t td_maxack_lo; /**< low half of max(ack) sent (netfilter's td_maxack);
+				*   the high half is rp_tcp_state.td_maxack_hi */
 };
 
 /* rp_tcp_dir.flags, as netfilter's IP_CT_TCP_FLAG_* */
@@ -73,15 +75,23 @@ struct rp_tcp_state {
 	uint8_t retrans;    /**< retransmissions seen */
 	uint8_t last_index; /**< flag class of the last packet */
 	uint8_t last_wscale;
-	uint8_t last_flags;
+	uint8_t last_flags; /**< RP_TCP_F_* of an ignored SYN; bits 0x04-0x20 hold the tracker's own
+			     *   connection status (reply seen, assured...), which netfilter keeps in
+			     *   ct->status */
+	uint16_t td_maxack_hi[2]; /**< high halves of seen[].td_maxack (split to stay in 56 bytes) */
 };
 
 /** What a packet did to the connection. */
 enum rp_tcp_verdict {
 	RP_TCP_ACCEPT = 0, /**< valid; state updated */
 	RP_TCP_INVALID,    /**< invalid flags, out of window, bad RST...: state unchanged */
-	RP_TCP_IGNORE,     /**< netfilter's sIG: not invalid, but it does not move the state */
-	RP_TCP_RESTART,    /**< a SYN reopening a closed/TIME_WAIT connection: delete the entry, treat as NEW */
+	RP_TCP_IGNORE,     /**< accept the packet but leave the timeout as it is (netfilter does not
+			    *   refresh it): sIG packets, which do not move the state; harmless
+			    *   out-of-window segments; a SYN resent (or crossing, in a simultaneous
+			    *   open) before any reply */
+	RP_TCP_RESTART,    /**< a SYN reopening a closed/TIME_WAIT connection, or any packet of a
+			    *   connection netfilter would already have deleted (RST before any reply):
+			    *   delete the entry, treat as NEW */
 };
 
 /** A parsed TCP segment, as the tracker needs it. */
@@ -90,6 +100,19 @@ struct rp_tcp_seg {
 	uint32_t payload_len;         /**< L4 payload bytes */
 	uint16_t hdr_len;             /**< data offset * 4, already checked >= 20 and within the packet */
 };
+
+/** rp_tcp_transition's values beyond the states: netfilter's sIV and sIG. */
+#define RP_TCP_T_INVALID RP_TCP_STATE_MAX
+#define RP_TCP_T_IGNORE  (RP_TCP_STATE_MAX + 1)
+
+/**
+ * The transition table's cell (netfilter's tcp_conntracks) for a packet
+ * with @p tcp_flags, classed as netfilter's get_conntrack_index does, in
+ * direction @p dir (0 original, 1 reply) from @p state. For tests and
+ * review; the tracker applies the special cases on top.
+ * @return an enum rp_tcp_ct, RP_TCP_T_INVALID or RP_TCP_T_IGNORE.
+ */
+uint8_t rp_tcp_transition(int dir, uint8_t tcp_flags, uint8_t state);
 
 /** True if the flag combination is one netfilter calls invalid (tcp_valid_flags). */
 int rp_tcp_flags_invalid(uint8_t tcp_flags);
@@ -106,14 +129,21 @@ enum rp_tcp_verdict rp_tcp_new(struct rp_tcp_state *s, const struct rp_tcp_seg *
 
 /**
  * Track one segment of a known connection, @p dir 0 = original, 1 = reply.
- * Applies the state table and the window check; sets @p *assured when the
- * connection has just become assured (netfilter: ESTABLISHED after a
- * handshake seen in both directions).
+ * Applies the state table and the window check; sets @p *assured (may be
+ * NULL) to 1 on the one packet that makes the connection assured
+ * (netfilter: ESTABLISHED after a handshake seen in both directions), else
+ * to 0. Whether a reply was seen and whether the connection is assured are
+ * kept in @p s, so the caller need not pass them.
  */
 enum rp_tcp_verdict rp_tcp_packet(struct rp_tcp_state *s, int dir, const struct rp_tcp_seg *seg,
 				  int *assured);
 
-/** Timeout for the connection's current state, in seconds (shorter when retransmitting/unacknowledged). */
+/**
+ * Timeout for the connection's current state, in seconds (shorter when
+ * retransmitting/unacknowledged), to apply after an RP_TCP_ACCEPT. 0 when a
+ * RST closed the connection before any reply: netfilter deletes such an
+ * entry at once, so expire it now.
+ */
 uint32_t rp_tcp_timeout(const struct rp_tcp_state *s, const struct rp_tcp_timeouts *t);
 
 /** "ESTABLISHED", "SYN_SENT"... as conntrack -L prints them. */
