@@ -67,6 +67,14 @@ struct rp_meta {
 	uint16_t pad;
 	uint32_t ct_idx;   /**< entry in the owning worker's table, or RP_CT_NO_ENTRY */
 	uint32_t flow_hash; /**< symmetric address-pair hash that picks the owning worker */
+	/**
+	 * Reassembled datagram (rp_reasm_packet): IPv4 length of its largest
+	 * fragment, 0 for any other packet. As Linux does with frag_max_size,
+	 * the output path sends such a datagram on as fragments of at most
+	 * this size, and with DF set (kept only if that largest fragment had
+	 * it) answers "fragmentation needed" only if frag_max exceeds the MTU.
+	 */
+	uint16_t frag_max;
 };
 
 /** Result of rp_pkt_parse_l4(). */
@@ -154,11 +162,14 @@ rp_cksum_update16(rte_be16_t cksum, rte_be16_t old_word, rte_be16_t new_word)
 static inline void
 rp_ipv4_dec_ttl(struct rte_ipv4_hdr *ip)
 {
-	/* TTL is the high byte of the 16-bit word it shares with protocol */
-	rte_be16_t old_word = *(rte_be16_t *)&ip->time_to_live;
-	ip->time_to_live--;
-	ip->hdr_checksum = rp_cksum_update16(ip->hdr_checksum, old_word,
-					     *(rte_be16_t *)&ip->time_to_live);
+	/* TTL is the high byte of the 16-bit word it shares with protocol. Read
+	 * and write that word whole: a byte store followed by a word load of the
+	 * same bytes would stall on store forwarding. */
+	rte_be16_t *word = (rte_be16_t *)&ip->time_to_live;
+	rte_be16_t old_word = *word;
+	rte_be16_t new_word = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(old_word) - 0x0100));
+	*word = new_word;
+	ip->hdr_checksum = rp_cksum_update16(ip->hdr_checksum, old_word, new_word);
 }
 
 /**
@@ -220,6 +231,15 @@ void rp_arp_reply_inplace(struct rte_mbuf *m, const struct rte_ether_addr *our_m
  * @p verify_csum the TCP/UDP/ICMP checksum is verified too, trusting
  * RTE_MBUF_F_RX_L4_CKSUM_GOOD/BAD when the device checked it (a UDP
  * checksum of 0 means none). Works on multi-segment mbufs.
+ *
+ * Ports and flags are filled as soon as the fixed header (TCP 20, UDP and
+ * ICMP 8 bytes) is present, also when the status is BAD_DOFF, BAD_CSUM or
+ * (UDP length) TRUNCATED; l4_payload only when the lengths are valid. A
+ * first fragment that was not reassembled is read as far as it goes (UDP
+ * length not compared, no checksum); a later fragment is RP_L4_NONE.
+ * RTE_MBUF_F_RX_L4_CKSUM_NONE (data verified, field not filled) counts as
+ * good, as for the IPv4 header in rp_pkt_parse(); ICMP is always summed in
+ * software.
  *
  * @return meta->l4_status.
  */

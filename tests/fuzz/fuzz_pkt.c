@@ -4,8 +4,10 @@
  * twice (software checksum check, then as if the device had checked the
  * checksum, which lets mutated headers reach the code behind it), and
  * whatever the parser accepts goes through the crafting functions the
- * datapath would call on it. Invariants are asserted after every step; an
- * mbuf leak is a failure too.
+ * datapath would call on it, and through rp_pkt_parse_l4 with and without
+ * checksum checks, with the device's L4 verdicts, and as a chain cut inside
+ * its L4 header. Invariants are asserted after every step; an mbuf leak is
+ * a failure too.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -23,6 +25,8 @@
 #include <rte_errno.h>
 #include <rte_icmp.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "rampart_pkt.h"
 
@@ -205,6 +209,163 @@ check_arp_reply(struct rte_mbuf *m)
 	FUZZ_ASSERT(rp_meta(m)->src == meta_before.dst && rp_meta(m)->dst == meta_before.src);
 }
 
+/* The L4 fields rp_pkt_parse_l4 leaves, to compare two runs. */
+struct l4_result {
+	uint8_t status, tcp_flags;
+	uint16_t sport, dport, l4_payload;
+};
+
+static struct l4_result
+run_l4(struct rte_mbuf *m, int verify)
+{
+	enum rp_l4_status st = rp_pkt_parse_l4(m, verify);
+	const struct rp_meta *meta = rp_meta(m);
+	FUZZ_ASSERT(meta->l4_status == st);
+	FUZZ_ASSERT(st >= RP_L4_OK && st <= RP_L4_BAD_CSUM);
+	return (struct l4_result){.status = st, .tcp_flags = meta->tcp_flags,
+				  .sport = meta->sport, .dport = meta->dport,
+				  .l4_payload = meta->l4_payload};
+}
+
+static int
+same_fields(const struct l4_result *a, const struct l4_result *b)
+{
+	return a->tcp_flags == b->tcp_flags && a->sport == b->sport && a->dport == b->dport &&
+	       a->l4_payload == b->l4_payload;
+}
+
+/* Is the checksum of a whole TCP/UDP/ICMP message right? Computed here apart. */
+static int
+reference_csum_ok(const struct rte_mbuf *m, uint32_t l4_len)
+{
+	const struct rp_meta *meta = rp_meta((struct rte_mbuf *)(uintptr_t)m);
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l4_off);
+	const struct rte_ipv4_hdr *ip = rp_ip((struct rte_mbuf *)(uintptr_t)m);
+	if (meta->proto == IPPROTO_ICMP)
+		return rte_raw_cksum(l4, l4_len) == 0xffff;
+	if (meta->proto == IPPROTO_TCP)
+		return rte_ipv4_udptcp_cksum_verify(ip, l4) == 0;
+	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)l4;
+	if (uh->dgram_cksum == 0)
+		return 1;
+	uint32_t ulen = rte_be_to_cpu_16(uh->dgram_len);
+	uint8_t ph[12];
+	memcpy(ph, &ip->src_addr, 4);
+	memcpy(ph + 4, &ip->dst_addr, 4);
+	ph[8] = 0;
+	ph[9] = IPPROTO_UDP;
+	ph[10] = (uint8_t)(ulen >> 8);
+	ph[11] = (uint8_t)ulen;
+	uint32_t sum = (uint32_t)rte_raw_cksum(ph, sizeof(ph)) + rte_raw_cksum(l4, ulen);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum == 0xffff;
+}
+
+/* @p m's bytes as a chain of three segments cut at @p c1 < @p c2, meta copied. */
+static struct rte_mbuf *
+as_chain(struct rte_mbuf *m, uint32_t c1, uint32_t c2)
+{
+	const uint8_t *src = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t cuts[4] = {0, c1, c2, rte_pktmbuf_data_len(m)};
+	struct rte_mbuf *head = NULL;
+	for (unsigned i = 0; i < 3; i++) {
+		struct rte_mbuf *seg = rte_pktmbuf_alloc(pool);
+		FUZZ_ASSERT(seg != NULL);
+		uint16_t n = (uint16_t)(cuts[i + 1] - cuts[i]);
+		memcpy(rte_pktmbuf_append(seg, n), src + cuts[i], n);
+		if (head == NULL)
+			head = seg;
+		else
+			FUZZ_ASSERT(rte_pktmbuf_chain(head, seg) == 0);
+	}
+	*rp_meta(head) = *rp_meta(m);
+	head->ol_flags = m->ol_flags;
+	return head;
+}
+
+static void
+check_l4(struct rte_mbuf *m)
+{
+	const struct rp_meta *meta = rp_meta(m);
+	uint64_t rx = m->ol_flags;
+	struct l4_result plain = run_l4(m, 0);
+	struct l4_result checked = run_l4(m, 1);
+
+	/* a checksum check only ever turns OK into BAD_CSUM, and reads the same fields */
+	FUZZ_ASSERT(plain.status != RP_L4_BAD_CSUM);
+	FUZZ_ASSERT(checked.status == plain.status ||
+		    (plain.status == RP_L4_OK && checked.status == RP_L4_BAD_CSUM));
+	FUZZ_ASSERT(same_fields(&plain, &checked));
+
+	int tracked = meta->proto == IPPROTO_TCP || meta->proto == IPPROTO_UDP ||
+		      meta->proto == IPPROTO_ICMP;
+	if (!tracked || (meta->flags & RP_F_FRAG_LATER)) {
+		FUZZ_ASSERT(plain.status == RP_L4_NONE);
+		FUZZ_ASSERT(plain.sport == 0 && plain.dport == 0 && plain.tcp_flags == 0 &&
+			    plain.l4_payload == 0);
+		return;
+	}
+	FUZZ_ASSERT(plain.status != RP_L4_NONE);
+
+	uint32_t l4_len = meta->ip_len - (meta->l4_off - meta->l3_off);
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l4_off);
+	int whole = !(meta->flags & RP_F_FRAG);
+	if (plain.status == RP_L4_OK) {
+		if (meta->proto == IPPROTO_TCP) {
+			uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+			FUZZ_ASSERT(l4_len >= 20 && doff >= 20 && doff <= l4_len);
+			FUZZ_ASSERT(plain.l4_payload == l4_len - doff && plain.tcp_flags == l4[13]);
+		} else if (meta->proto == IPPROTO_UDP) {
+			uint32_t ulen = (uint32_t)l4[4] << 8 | l4[5];
+			FUZZ_ASSERT(l4_len >= 8 && ulen >= 8);
+			FUZZ_ASSERT(!whole || ulen <= l4_len);
+			FUZZ_ASSERT(plain.l4_payload == (whole ? ulen : l4_len) - 8);
+		} else {
+			FUZZ_ASSERT(l4_len >= 8 && plain.l4_payload == l4_len - 8);
+			FUZZ_ASSERT(plain.dport == (uint16_t)(l4[0] << 8 | l4[1]));
+		}
+		if (meta->proto == IPPROTO_ICMP) {
+			static const uint8_t queries[] = {0, 8, 13, 14, 15, 16, 17, 18};
+			int query = memchr(queries, l4[0], sizeof(queries)) != NULL;
+			FUZZ_ASSERT(plain.sport == (query ? (uint16_t)(l4[4] << 8 | l4[5]) : 0));
+		} else {
+			FUZZ_ASSERT(plain.sport == (uint16_t)(l4[0] << 8 | l4[1]));
+			FUZZ_ASSERT(plain.dport == (uint16_t)(l4[2] << 8 | l4[3]));
+		}
+		/* with the device silent, the verdict is the checksum's, computed apart */
+		if (whole && !(rx & RTE_MBUF_F_RX_L4_CKSUM_MASK))
+			FUZZ_ASSERT((checked.status == RP_L4_OK) == reference_csum_ok(m, l4_len));
+		if (!whole)
+			FUZZ_ASSERT(checked.status == RP_L4_OK);
+	} else {
+		FUZZ_ASSERT(plain.l4_payload == 0);
+	}
+
+	/* the device's verdict rules TCP and UDP, never ICMP */
+	if (plain.status == RP_L4_OK && whole && meta->proto != IPPROTO_ICMP) {
+		int no_sum = meta->proto == IPPROTO_UDP && l4[6] == 0 && l4[7] == 0;
+		m->ol_flags = (rx & ~RTE_MBUF_F_RX_L4_CKSUM_MASK) | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		FUZZ_ASSERT(run_l4(m, 1).status == RP_L4_OK);
+		m->ol_flags = (rx & ~RTE_MBUF_F_RX_L4_CKSUM_MASK) | RTE_MBUF_F_RX_L4_CKSUM_BAD;
+		FUZZ_ASSERT(run_l4(m, 1).status == (no_sum ? RP_L4_OK : RP_L4_BAD_CSUM));
+		FUZZ_ASSERT(run_l4(m, 0).status == RP_L4_OK);
+		m->ol_flags = rx;
+	}
+
+	/* cut inside the L4 header (and the checksummed bytes at odd places): same result */
+	uint32_t len = rte_pktmbuf_data_len(m);
+	if (len >= (uint32_t)meta->l4_off + 3) {
+		uint16_t h = rte_raw_cksum(rte_pktmbuf_mtod(m, const void *), len);
+		uint32_t c1 = RTE_MIN((uint32_t)meta->l4_off + (h & 0x1f), len - 2);
+		uint32_t c2 = c1 + 1 + ((h >> 5) % (len - c1 - 1));
+		struct rte_mbuf *c = as_chain(m, c1, c2);
+		struct l4_result cp = run_l4(c, 0), cc = run_l4(c, 1);
+		FUZZ_ASSERT(cp.status == plain.status && same_fields(&cp, &plain));
+		FUZZ_ASSERT(cc.status == checked.status && same_fields(&cc, &checked));
+		rte_pktmbuf_free(c);
+	}
+}
+
 static void
 fuzz_one(const uint8_t *data, uint16_t len, uint64_t ol_flags)
 {
@@ -249,6 +410,7 @@ fuzz_one(const uint8_t *data, uint16_t len, uint64_t ol_flags)
 		FUZZ_ASSERT(meta->src == rte_be_to_cpu_32(ip->src_addr));
 		FUZZ_ASSERT(meta->dst == rte_be_to_cpu_32(ip->dst_addr));
 		FUZZ_ASSERT(meta->proto == ip->next_proto_id && meta->ttl == ip->time_to_live);
+		check_l4(m);
 		check_icmp_error(m);
 		check_echo_reply(m);
 		break;
