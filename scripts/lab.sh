@@ -170,7 +170,8 @@ lab_eal_mem() {
 # main (control) lcore, lcore 1 the worker; the daemon adds --vdev itself from
 # the ports' device strings. Never --in-memory: it turns telemetry off.
 lab_eal_args() {
-	echo "-l 0,1 --file-prefix $1 --no-pci $(lab_eal_mem)"
+	# LAB_LCORES: the lcore option, e.g. "--lcores 0@0,1@0,2@1" for two workers on two CPUs
+	echo "${LAB_LCORES:--l 0,1} --file-prefix $1 --no-pci $(lab_eal_mem)"
 }
 
 # lab_write_conf FILE SOCKET: a daemon config for the lab topology.
@@ -400,7 +401,7 @@ lab_cmd_demo() {
 	[[ $sum_srv == "$sum_cli" ]] || { echo "demo: the file changed on its way" >&2; exit 1; }
 
 	demo_step "Rampart's counters (rampartctl stats)"
-	"$rampartctl" -s "$(lab_conf_socket "$conf")" stats || exit 1
+	"$rampartctl" -S "$(lab_conf_socket "$conf")" stats || exit 1
 
 	demo_step "stopping Rampart (SIGTERM)"
 	local status=0

@@ -155,7 +155,7 @@ fib_max_routes(const struct rp_config *cfg)
 struct mem_need {
 	unsigned mbufs;
 	uint32_t mbuf_size; /* data room */
-	size_t pool_bytes, fib_bytes, neigh_bytes, total;
+	size_t pool_bytes, fib_bytes, neigh_bytes, ct_bytes, total;
 };
 
 static void
@@ -171,6 +171,7 @@ compute_need(const struct rp_config *cfg, struct mem_need *m)
 	n += w * (cfg->n_ports * RP_TXQ_SIZE + RP_BURST_MAX + MEMPOOL_CACHE); /* in flight, caches */
 	n += RP_RING_SIZE * (w + 1);                                          /* rings full */
 	n += 2048;                                                             /* held, built */
+	n += w * RTE_MIN(cfg->conntrack.frag.max_datagrams * 2, 8192u);       /* fragments held */
 	unsigned pow = 1;
 	while (pow - 1 < n)
 		pow <<= 1;
@@ -180,7 +181,9 @@ compute_need(const struct rp_config *cfg, struct mem_need *m)
 	m->pool_bytes = (size_t)m->mbufs * (sizeof(struct rte_mbuf) + RP_MBUF_PRIV_SIZE + m->mbuf_size + 64);
 	m->fib_bytes = rp_fib_mem_size(fib_max_routes(cfg));
 	m->neigh_bytes = rp_neigh_mem_size(cfg->neigh.max, w);
-	m->total = m->pool_bytes + m->fib_bytes + m->neigh_bytes + (8u << 20) /* rings, workers, misc */;
+	m->ct_bytes = w * rp_ct_mem_size(rp_config_ct_worker_max(cfg));
+	m->total = m->pool_bytes + m->fib_bytes + m->neigh_bytes + m->ct_bytes +
+		   (8u << 20) /* rings, workers, reassembly tables, misc */;
 }
 
 static int
@@ -402,9 +405,10 @@ main(int argc, char **argv)
 		rc = EXIT_EAL;
 		goto cleanup_eal;
 	}
-	LOG(INFO, "memory: %u mbufs of %u B = %.1f MiB, FIB %.1f MiB, neighbours %.1f MiB; "
-		  "total %.1f MiB\n", need.mbufs, need.mbuf_size, need.pool_bytes / MiB,
-	    need.fib_bytes / MiB, need.neigh_bytes / MiB, need.total / MiB);
+	LOG(INFO, "memory: %u mbufs of %u B = %.1f MiB, FIB %.1f MiB, neighbours %.1f MiB, "
+		  "conntrack %.1f MiB (%u connections); total %.1f MiB\n", need.mbufs, need.mbuf_size,
+	    need.pool_bytes / MiB, need.fib_bytes / MiB, need.neigh_bytes / MiB, need.ct_bytes / MiB,
+	    cfg.conntrack.max, need.total / MiB);
 	if (check_memory(&need) != 0)
 		goto cleanup_eal;
 

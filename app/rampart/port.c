@@ -38,6 +38,25 @@ rp_port_dev_name(const char *device, char *name, size_t size)
 		snprintf(name, size, "%.*s", (int)strcspn(device, ","), device);
 }
 
+/*
+ * RETA entry i -> queue (i & 127) % workers: the queue the NIC picks is then
+ * rp_ct_owner(hash), the owner the workers compute in software.
+ */
+static void
+program_reta(uint16_t pid, uint16_t reta_size, unsigned n_workers, const char *name)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+
+	memset(reta, 0, sizeof(reta));
+	for (unsigned i = 0; i < reta_size && i < RTE_ETH_RSS_RETA_SIZE_512; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)((i & 127) % n_workers);
+	}
+	if (rte_eth_dev_rss_reta_update(pid, reta, reta_size) != 0)
+		LOG(WARNING, "port %s: cannot program the RSS table; handoffs will do\n", name);
+}
+
 static int
 port_start(struct rp_dp *dp, unsigned idx, const struct rp_port_conf *pc, unsigned n_workers)
 {
@@ -83,8 +102,13 @@ port_start(struct rp_dp *dp, unsigned idx, const struct rp_port_conf *pc, unsign
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = rss_key_sym;
 		conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size ? info.hash_key_size : 40;
+		/* the address pair decides the owning worker (rampart_conntrack.h); the
+		 * workers check ownership in software, so a NIC that hashes more than the
+		 * pair costs handoffs, never correctness */
 		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+			(RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+			 RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV4_OTHER) &
+			info.flow_type_rss_offloads;
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
@@ -116,6 +140,8 @@ port_start(struct rp_dp *dp, unsigned idx, const struct rp_port_conf *pc, unsign
 			return -1;
 		}
 	}
+	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS && info.reta_size >= 128)
+		program_reta(pid, info.reta_size, n_workers, pc->name);
 	rc = rte_eth_dev_start(pid);
 	if (rc != 0) {
 		LOG(ERR, "port %s: rte_eth_dev_start failed: %s\n", pc->name, rte_strerror(-rc));

@@ -3,17 +3,21 @@
  * rampartctl: the operator's command line. Sends one request line to the
  * daemon's control socket and prints the answer.
  *
- *   rampartctl [-s SOCKET] status|stats|routes|neighbours [--json]
- *              [--offset N] [--limit N]
+ *   rampartctl [-S SOCKET] status|stats|routes|neighbours [--json] [--offset N] [--limit N]
+ *   rampartctl [-S SOCKET] conntrack [-L] [-p PROTO] [-s ADDR] [-d ADDR] [--state S] [--json]
+ *   rampartctl [-S SOCKET] conntrack -D -p PROTO -s ADDR -d ADDR [--sport N] [--dport N]
+ *   rampartctl [-S SOCKET] conntrack -F
  *
  * Exit codes: 0 ok, 1 the daemon refused the request, 2 bad command line,
  * 3 cannot reach the daemon.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -24,53 +28,115 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: rampartctl [-s SOCKET] COMMAND [--json] [--offset N] [--limit N]\n"
+		"Usage: rampartctl [-S PATH] COMMAND [options]\n"
 		"\n"
 		"Commands:\n"
-		"  status       version, uptime, ports and their links\n"
-		"  stats        per-port packets/bytes, events, drops by reason\n"
-		"  routes       the FIB (connected, local, broadcast and static routes)\n"
-		"  neighbours   the ARP table\n"
+		"  status                 version, uptime, ports and their links\n"
+		"  stats                  per-port packets/bytes, events, drops by reason\n"
+		"  routes                 the FIB (connected, local, broadcast and static routes)\n"
+		"  neighbours             the ARP table\n"
+		"  conntrack [-L]         connections, as `conntrack -L` (filters: -p, -s, -d, --state)\n"
+		"  conntrack -D ...       delete the connection -p P -s A -d A [--sport N --dport N]\n"
+		"  conntrack -F           delete every connection\n"
 		"\n"
-		"  -s, --socket PATH  control socket (default " DEFAULT_SOCKET ")\n"
-		"  -j, --json         machine-readable output\n"
-		"      --offset N     listings: start at entry N\n"
-		"      --limit N      listings: at most N entries\n");
+		"Options:\n"
+		"  -S, --socket PATH      control socket (default " DEFAULT_SOCKET ")\n"
+		"  -j, --json             machine-readable output\n"
+		"      --offset N         listings: start at entry N\n"
+		"      --limit N          listings: at most N entries\n"
+		"  -p, --proto P          conntrack: tcp, udp, icmp or a number\n"
+		"  -s, --src ADDR         conntrack: original source address\n"
+		"  -d, --dst ADDR         conntrack: original destination address\n"
+		"      --sport N, --dport N   conntrack -D: ports (ICMP: --sport is the id)\n"
+		"      --state S          conntrack: TCP state (ESTABLISHED, SYN_SENT, ...)\n"
+		"\n"
+		"(-s and -d name addresses, as in conntrack(8); the socket is -S.)\n");
+}
+
+static int
+proto_number(const char *p)
+{
+	if (strcasecmp(p, "tcp") == 0)
+		return IPPROTO_TCP;
+	if (strcasecmp(p, "udp") == 0)
+		return IPPROTO_UDP;
+	if (strcasecmp(p, "icmp") == 0)
+		return IPPROTO_ICMP;
+	char *end;
+	long v = strtol(p, &end, 10);
+	return (*end == '\0' && v >= 0 && v <= 255) ? (int)v : -1;
 }
 
 int
 main(int argc, char **argv)
 {
+	enum { O_OFFSET = 256, O_LIMIT, O_SPORT, O_DPORT, O_STATE, O_SOCKET };
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-		{"offset", required_argument, NULL, 'o'}, {"limit", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+		{"socket", required_argument, NULL, O_SOCKET}, {"json", no_argument, NULL, 'j'},
+		{"offset", required_argument, NULL, O_OFFSET}, {"limit", required_argument, NULL, O_LIMIT},
+		{"proto", required_argument, NULL, 'p'},       {"src", required_argument, NULL, 's'},
+		{"dst", required_argument, NULL, 'd'},         {"sport", required_argument, NULL, O_SPORT},
+		{"dport", required_argument, NULL, O_DPORT},   {"state", required_argument, NULL, O_STATE},
+		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_SOCKET, *cmd = NULL;
+	char req[512] = "", filters[384] = "", buf[65536];
 	unsigned long offset = 0, limit = 0;
-	int json = 0, opt, fd;
-	char req[256], buf[65536];
+	int json = 0, opt, fd, list = 0, del = 0, flush = 0;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
-	while ((opt = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+#define ADDF(...) snprintf(filters + strlen(filters), sizeof(filters) - strlen(filters), __VA_ARGS__)
+	while ((opt = getopt_long(argc, argv, "S:jhp:s:d:LDF", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': path = optarg; break;
+		case 'S':
+		case O_SOCKET: path = optarg; break;
 		case 'j': json = 1; break;
-		case 'o': offset = strtoul(optarg, NULL, 10); break;
-		case 'n': limit = strtoul(optarg, NULL, 10); break;
+		case O_OFFSET: offset = strtoul(optarg, NULL, 10); break;
+		case O_LIMIT: limit = strtoul(optarg, NULL, 10); break;
+		case 'p': {
+			int p = proto_number(optarg);
+			if (p < 0) {
+				fprintf(stderr, "rampartctl: unknown protocol \"%s\"\n", optarg);
+				return 2;
+			}
+			ADDF(" proto=%d", p);
+			break;
+		}
+		case 's': ADDF(" src=%s", optarg); break;
+		case 'd': ADDF(" dst=%s", optarg); break;
+		case O_SPORT: ADDF(" sport=%lu", strtoul(optarg, NULL, 10)); break;
+		case O_DPORT: ADDF(" dport=%lu", strtoul(optarg, NULL, 10)); break;
+		case O_STATE: ADDF(" state=%s", optarg); break;
+		case 'L': list = 1; break;
+		case 'D': del = 1; break;
+		case 'F': flush = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+#undef ADDF
+	/* the command may stand anywhere among the options; it is the one word left */
 	if (optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
 	cmd = argv[optind];
-	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "routes") &&
-	    strcmp(cmd, "neighbours") && strcmp(cmd, "neighbors")) {
+	if (strcmp(cmd, "conntrack") == 0) {
+		if (list + del + flush > 1) {
+			fprintf(stderr, "rampartctl: conntrack takes one of -L, -D, -F\n");
+			return 2;
+		}
+		if (del)
+			cmd = "conntrack-delete";
+		else if (flush)
+			cmd = "conntrack-flush";
+	} else if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "routes") &&
+		   strcmp(cmd, "neighbours") && strcmp(cmd, "neighbors")) {
 		fprintf(stderr, "rampartctl: unknown command \"%s\"\n", cmd);
 		usage(stderr);
+		return 2;
+	} else if (filters[0] || list || del || flush) {
+		fprintf(stderr, "rampartctl: -p/-s/-d/--state/-L/-D/-F are for conntrack\n");
 		return 2;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -83,7 +149,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rampartctl: cannot reach the daemon at %s: %s\n", path, strerror(errno));
 		return 3;
 	}
-	snprintf(req, sizeof(req), "%s%s offset=%lu limit=%lu\n", cmd, json ? " json" : "", offset, limit);
+	snprintf(req, sizeof(req), "%s%s offset=%lu limit=%lu%s\n", cmd, json ? " json" : "", offset,
+		 limit, filters);
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		fprintf(stderr, "rampartctl: write: %s\n", strerror(errno));
 		return 3;

@@ -148,7 +148,8 @@ size_t rp_ct_mem_size(uint32_t max);
 
 /**
  * Classify a burst: for every packet (parsed, L4 parsed, owned by this
- * worker), look up both tuple keys in bulk, run the protocol tracker and set
+ * worker), look up its tuple in bulk (either direction's key finds the
+ * connection), run the protocol tracker and set
  * rp_meta.ct_state, ct_dir and ct_idx. Known connections are updated at
  * once (state, window, counters, timeout), as netfilter does before the
  * filter; a NEW packet creates nothing until rp_ct_confirm(). ICMP errors
@@ -220,7 +221,14 @@ struct rp_ct_info {
 	uint32_t master;    /**< master index + 1, 0 none */
 };
 
-/** What the control thread can ask a worker. */
+/**
+ * What the control thread can ask a worker. Each call does bounded work:
+ * LIST looks at no more than 4096 entries (result = entries copied, maybe 0
+ * with the cursor not yet UINT32_MAX: post again from it); DELETE answers 0,
+ * -ENOENT, or -EBUSY when deletions wait for a grace period (post again);
+ * FLUSH answers the connections still left (> 0: post again) or 0 when done;
+ * COUNT answers the connections in the table; EXPECT 0 or -ENOSPC.
+ */
 enum rp_ct_req_type {
 	RP_CT_REQ_NONE = 0,
 	RP_CT_REQ_LIST,   /**< copy up to max entries from cursor matching filter */

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -24,6 +25,8 @@
 #define REQUEST_MAX 256
 
 static struct rp_ctl *g_ctl; /* telemetry callbacks take no argument */
+
+static int ct_post(struct rp_worker *w);
 
 static uint64_t
 now_ms(void)
@@ -190,6 +193,51 @@ tel_neighbours(const char *cmd __rte_unused, const char *params __rte_unused, st
 }
 
 static int
+tel_conntrack(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	static const char *const slot_names[4] = {"tcp", "udp", "icmp", "other"};
+	uint32_t counts[4][RP_TCP_STATE_MAX] = {{0}};
+	uint64_t ctr[RP_CT_CNT_MAX] = {0};
+	uint64_t conns = 0;
+	const struct rp_dp *dp = g_ctl->dp;
+
+	pthread_mutex_lock(&g_ctl->ct_lock);
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		struct rp_worker *w = dp->workers[wi];
+		conns += rp_ct_count(w->ct);
+		for (unsigned c = 0; c < RP_CT_CNT_MAX; c++)
+			ctr[c] += rp_ct_counter(w->ct, c);
+		w->ct_mailbox.type = RP_CT_REQ_COUNT;
+		if (ct_post(w) < 0)
+			continue;
+		for (unsigned p = 0; p < 4; p++)
+			for (unsigned st = 0; st < RP_TCP_STATE_MAX; st++)
+				counts[p][st] += w->ct_mailbox.counts[p][st];
+	}
+	pthread_mutex_unlock(&g_ctl->ct_lock);
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "connections", conns);
+	for (unsigned p = 0; p < 4; p++) {
+		if (p == 0) {
+			struct rte_tel_data *c = rte_tel_data_alloc();
+			if (c == NULL)
+				return -ENOMEM;
+			rte_tel_data_start_dict(c);
+			for (unsigned st = 1; st < RP_TCP_STATE_MAX; st++)
+				rte_tel_data_add_dict_u64(c, rp_tcp_state_name((uint8_t)st), counts[0][st]);
+			if (rte_tel_data_add_dict_container(d, "tcp", c, 0) != 0)
+				rte_tel_data_free(c);
+		} else {
+			rte_tel_data_add_dict_u64(d, slot_names[p], counts[p][0]);
+		}
+	}
+	for (unsigned c = 0; c < RP_CT_CNT_MAX; c++)
+		rte_tel_data_add_dict_u64(d, rp_ct_counter_name(c), ctr[c]);
+	return 0;
+}
+
+static int
 tel_status(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
@@ -211,6 +259,9 @@ struct request {
 	int json;
 	unsigned offset;
 	unsigned limit; /* 0 = all */
+	/* conntrack filters and tuples */
+	struct rp_ct_filter filter;
+	uint16_t sport, dport;
 };
 
 static int
@@ -232,7 +283,27 @@ parse_request(const char *line, struct request *r)
 			r->offset = (unsigned)strtoul(tok + 7, NULL, 10);
 		else if (strncmp(tok, "limit=", 6) == 0)
 			r->limit = (unsigned)strtoul(tok + 6, NULL, 10);
-		else
+		else if (strncmp(tok, "proto=", 6) == 0)
+			r->filter.proto = (uint8_t)strtoul(tok + 6, NULL, 10);
+		else if (strncmp(tok, "src=", 4) == 0) {
+			if (rp_ipv4_parse(tok + 4, &r->filter.src) != 0)
+				return -EINVAL;
+		} else if (strncmp(tok, "dst=", 4) == 0) {
+			if (rp_ipv4_parse(tok + 4, &r->filter.dst) != 0)
+				return -EINVAL;
+		} else if (strncmp(tok, "sport=", 6) == 0)
+			r->sport = (uint16_t)strtoul(tok + 6, NULL, 10);
+		else if (strncmp(tok, "dport=", 6) == 0)
+			r->dport = (uint16_t)strtoul(tok + 6, NULL, 10);
+		else if (strncmp(tok, "state=", 6) == 0) {
+			unsigned st;
+			for (st = 1; st < RP_TCP_STATE_MAX; st++)
+				if (strcasecmp(tok + 6, rp_tcp_state_name((uint8_t)st)) == 0)
+					break;
+			if (st == RP_TCP_STATE_MAX)
+				return -EINVAL;
+			r->filter.tcp_state = (uint8_t)st;
+		} else
 			return -EINVAL;
 	}
 	return 0;
@@ -393,6 +464,192 @@ answer_neighbours(struct rp_ctl *ctl, const struct request *r, FILE *out)
 		fprintf(out, "]}\n");
 }
 
+/* ---- conntrack: requests to the workers' mailboxes ---------------------------- */
+
+#define CT_WAIT_US 2000000 /* a worker answers within a loop; sleeping ones within idle_sleep_us */
+
+/*
+ * Post the request prepared in @p w's mailbox and wait for the worker to
+ * serve it. The caller holds ctl->ct_lock (telemetry and the socket share
+ * the mailboxes). Workers never wait for us.
+ */
+static int
+ct_post(struct rp_worker *w)
+{
+	struct rp_ct_mailbox *mb = &w->ct_mailbox;
+
+	__atomic_store_n(&mb->state, RP_CT_MB_POSTED, __ATOMIC_RELEASE);
+	for (unsigned waited = 0; waited < CT_WAIT_US; waited += 20) {
+		if (__atomic_load_n(&mb->state, __ATOMIC_ACQUIRE) == RP_CT_MB_DONE) {
+			int32_t res = mb->result;
+			__atomic_store_n(&mb->state, RP_CT_MB_IDLE, __ATOMIC_RELAXED);
+			return res;
+		}
+		usleep(20);
+	}
+	/* the worker is stuck or gone: the mailbox stays POSTED and unusable */
+	return -ETIMEDOUT;
+}
+
+static const char *
+proto_name(uint8_t p, char *buf)
+{
+	switch (p) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	default: snprintf(buf, 8, "%u", p); return buf;
+	}
+}
+
+static void
+print_tuple(FILE *out, const struct rp_ct_tuple *t, int json)
+{
+	char s[16], d[16];
+	rp_ipv4_fmt(t->src, s);
+	rp_ipv4_fmt(t->dst, d);
+	if (json) {
+		fprintf(out, "{\"src\": \"%s\", \"dst\": \"%s\", \"sport\": %u, \"dport\": %u}", s, d,
+			t->sport, t->dport);
+		return;
+	}
+	if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP)
+		fprintf(out, "src=%s dst=%s sport=%u dport=%u", s, d, t->sport, t->dport);
+	else if (t->proto == IPPROTO_ICMP)
+		fprintf(out, "src=%s dst=%s type=%u code=%u id=%u", s, d, t->dport >> 8, t->dport & 0xff,
+			t->sport);
+	else
+		fprintf(out, "src=%s dst=%s", s, d);
+}
+
+/* One connection, as `conntrack -L` prints it (plus the owning worker). */
+static void
+print_ct(FILE *out, const struct rp_ct_info *c, int json, int first)
+{
+	char pbuf[8];
+	const char *tcp = c->tuple[0].proto == IPPROTO_TCP ? rp_tcp_state_name(c->tcp_state) : NULL;
+
+	if (json) {
+		fprintf(out, "%s{\"proto\": \"%s\", \"protonum\": %u, \"timeout\": %u, \"state\": \"%s\", "
+			     "\"original\": ", first ? "" : ", ", proto_name(c->tuple[0].proto, pbuf),
+			c->tuple[0].proto, c->timeout_s, tcp ? tcp : "");
+		print_tuple(out, &c->tuple[0], 1);
+		fprintf(out, ", \"reply\": ");
+		print_tuple(out, &c->tuple[1], 1);
+		fprintf(out, ", \"packets\": [%u, %u], \"bytes\": [%lu, %lu], \"assured\": %s, "
+			     "\"unreplied\": %s, \"worker\": %u, \"master\": %u}",
+			c->packets[0], c->packets[1], c->bytes[0], c->bytes[1],
+			(c->status & RP_CT_S_ASSURED) ? "true" : "false",
+			(c->status & RP_CT_S_SEEN_REPLY) ? "false" : "true", c->worker, c->master);
+		return;
+	}
+	fprintf(out, "%-8s %u %u ", proto_name(c->tuple[0].proto, pbuf), c->tuple[0].proto, c->timeout_s);
+	if (tcp)
+		fprintf(out, "%s ", tcp);
+	print_tuple(out, &c->tuple[0], 0);
+	fprintf(out, " packets=%u bytes=%lu ", c->packets[0], c->bytes[0]);
+	if (!(c->status & RP_CT_S_SEEN_REPLY))
+		fprintf(out, "[UNREPLIED] ");
+	print_tuple(out, &c->tuple[1], 0);
+	fprintf(out, " packets=%u bytes=%lu ", c->packets[1], c->bytes[1]);
+	if (c->status & RP_CT_S_ASSURED)
+		fprintf(out, "[ASSURED] ");
+	fprintf(out, "worker=%u\n", c->worker);
+}
+
+static void
+answer_conntrack(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	static struct rp_ct_info page[RP_CT_LIST_PAGE];
+	unsigned skipped = 0, shown = 0, total = 0;
+	int first = 1, err = 0;
+
+	if (r->json)
+		fprintf(out, "{\"offset\": %u, \"connections\": [", r->offset);
+	pthread_mutex_lock(&ctl->ct_lock);
+	for (unsigned wi = 0; wi < ctl->dp->n_workers && !err; wi++) {
+		struct rp_worker *w = ctl->dp->workers[wi];
+		uint32_t cursor = 0;
+		while (cursor != UINT32_MAX) {
+			struct rp_ct_mailbox *mb = &w->ct_mailbox;
+			mb->type = RP_CT_REQ_LIST;
+			mb->cursor = cursor;
+			mb->max = RP_CT_LIST_PAGE;
+			mb->filter = r->filter;
+			mb->out = page;
+			int n = ct_post(w);
+			if (n < 0) {
+				err = n;
+				break;
+			}
+			cursor = mb->cursor;
+			for (int i = 0; i < n; i++) {
+				total++;
+				if (skipped < r->offset) {
+					skipped++;
+					continue;
+				}
+				if (r->limit && shown >= r->limit)
+					continue;
+				page[i].worker = (uint8_t)wi;
+				print_ct(out, &page[i], r->json, first);
+				first = 0;
+				shown++;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ctl->ct_lock);
+	if (r->json)
+		fprintf(out, "], \"total\": %u%s}\n", total, err ? ", \"error\": \"a worker did not answer\"" : "");
+	else if (err)
+		fprintf(out, "error: a worker did not answer (%s)\n", strerror(-err));
+	else
+		fprintf(out, "rampart conntrack: %u flow entries have been shown.\n", shown);
+}
+
+static void
+answer_conntrack_delete(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	struct rp_ct_tuple t = {.src = r->filter.src, .dst = r->filter.dst, .sport = r->sport,
+				.dport = r->dport, .proto = r->filter.proto};
+	int deleted = 0;
+
+	pthread_mutex_lock(&ctl->ct_lock);
+	for (unsigned wi = 0; wi < ctl->dp->n_workers; wi++) {
+		struct rp_worker *w = ctl->dp->workers[wi];
+		int rc;
+		do { /* -EBUSY: the worker's reclaim queue is full until a grace period passes */
+			w->ct_mailbox.type = RP_CT_REQ_DELETE;
+			w->ct_mailbox.tuple = t;
+			rc = ct_post(w);
+		} while (rc == -EBUSY);
+		if (rc == 0)
+			deleted++;
+	}
+	pthread_mutex_unlock(&ctl->ct_lock);
+	if (deleted)
+		fprintf(out, "rampart conntrack: %d flow entries have been deleted.\n", deleted);
+	else
+		fprintf(out, "error: no such connection\n");
+}
+
+static void
+answer_conntrack_flush(struct rp_ctl *ctl, FILE *out)
+{
+	pthread_mutex_lock(&ctl->ct_lock);
+	for (unsigned wi = 0; wi < ctl->dp->n_workers; wi++) {
+		struct rp_worker *w = ctl->dp->workers[wi];
+		int left;
+		/* a flush is served in bounded steps: repost until nothing is left */
+		do {
+			w->ct_mailbox.type = RP_CT_REQ_FLUSH;
+			left = ct_post(w);
+		} while (left > 0);
+	}
+	pthread_mutex_unlock(&ctl->ct_lock);
+	fprintf(out, "rampart conntrack: connection tracking table has been emptied.\n");
+}
+
 int
 rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
 {
@@ -408,12 +665,19 @@ rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
 		answer_routes(ctl, &r, out);
 	else if (strcmp(r.cmd, "neighbours") == 0 || strcmp(r.cmd, "neighbors") == 0)
 		answer_neighbours(ctl, &r, out);
+	else if (strcmp(r.cmd, "conntrack") == 0)
+		answer_conntrack(ctl, &r, out);
+	else if (strcmp(r.cmd, "conntrack-delete") == 0)
+		answer_conntrack_delete(ctl, &r, out);
+	else if (strcmp(r.cmd, "conntrack-flush") == 0)
+		answer_conntrack_flush(ctl, out);
 	else
 		goto bad;
 	return 0;
 bad:
-	fprintf(out, "error: unknown request \"%.*s\" (commands: status, stats, routes, neighbours; "
-		     "options: json offset=N limit=N)\n", (int)strcspn(line, "\r\n"), line);
+	fprintf(out, "error: unknown request \"%.*s\" (commands: status, stats, routes, neighbours, "
+		     "conntrack, conntrack-delete, conntrack-flush; options: json offset=N limit=N "
+		     "proto=N src=A dst=A sport=N dport=N state=S)\n", (int)strcspn(line, "\r\n"), line);
 	return -EINVAL;
 }
 
@@ -526,6 +790,7 @@ rp_ctl_init(struct rp_ctl *ctl, struct rp_dp *dp, const char *socket_path)
 		{"/rampart/workers", tel_workers, "Per-worker loop counters. No parameters."},
 		{"/rampart/routes", tel_routes, "First 64 routes (rampartctl routes lists all)."},
 		{"/rampart/neighbours", tel_neighbours, "First 64 neighbours (rampartctl neighbours lists all)."},
+		{"/rampart/conntrack", tel_conntrack, "Connections per protocol and TCP state, conntrack counters."},
 	};
 
 	ctl->dp = dp;
@@ -534,6 +799,7 @@ rp_ctl_init(struct rp_ctl *ctl, struct rp_dp *dp, const char *socket_path)
 	if (ctl->version == NULL)
 		ctl->version = "?";
 	pthread_mutex_init(&ctl->lock, NULL);
+	pthread_mutex_init(&ctl->ct_lock, NULL);
 	g_ctl = ctl;
 	for (size_t i = 0; i < RTE_DIM(eps); i++)
 		rte_telemetry_register_cmd(eps[i].cmd, eps[i].fn, eps[i].help);

@@ -16,8 +16,11 @@
  * changes the table. No worker ever takes that lock.
  *
  * Socket protocol: the client sends one line, `COMMAND [json] [offset=N]
- * [limit=N]`; the server answers with the output and closes. Commands:
- * status, stats, routes, neighbours.
+ * [limit=N] [proto=N src=A dst=A sport=N dport=N state=S]`; the server
+ * answers with the output and closes. Commands: status, stats, routes,
+ * neighbours, conntrack, conntrack-delete, conntrack-flush. Conntrack
+ * requests go to the workers' mailboxes (the control thread waits, the
+ * workers never do).
  */
 
 #include <pthread.h>
@@ -28,6 +31,7 @@
 struct rp_ctl {
 	struct rp_dp *dp;
 	pthread_mutex_t lock; /**< guards the neighbour table against readers */
+	pthread_mutex_t ct_lock; /**< one conntrack mailbox request at a time (telemetry vs socket) */
 	int listen_fd;
 	char socket_path[RP_PATH_MAX];
 	uint64_t start_tsc;

@@ -29,6 +29,8 @@
 #include "rampart_pkt.h"
 #include "rampart_route.h"
 #include "rampart_config.h"
+#include "rampart_conntrack.h"
+#include "rampart_reasm.h"
 
 /* ICMP types and codes the router sends (RFC 792, RFC 1812) */
 #define RP_ICMP_DEST_UNREACH 3
@@ -39,7 +41,9 @@
 #define RP_ICMP_EXC_TTL 0
 
 #define RP_BURST_MAX 64        /**< largest configurable RX burst */
-#define RP_RING_SIZE 4096      /**< to_ctl and inbox ring sizes */
+#define RP_RING_SIZE 4096      /**< to_ctl, inbox and handoff ring sizes */
+#define RP_CT_EXPIRE_BUSY 64    /**< conntrack entries a busy loop looks at for expiry */
+#define RP_CT_EXPIRE_IDLE 1024  /**< ... and an idle one */
 
 /** A port as workers see it. Read-only once workers run, but link_up. */
 struct rp_port {
@@ -84,8 +88,13 @@ struct rp_worker {
 	unsigned id;     /**< 0..n_workers-1, also its queue index on every port */
 	unsigned lcore;
 	struct rte_ring *inbox; /**< frames from the control thread (enum rp_inbox_kind) */
+	struct rte_ring *handoff; /**< packets of this worker's connections seen by others */
+	struct rp_ct_table *ct;   /**< this worker's connections (NULL: not tracking) */
+	struct rp_reasm *reasm;   /**< this worker's fragments waiting for reassembly */
+	uint32_t now_ms;          /**< worker clock, read once per loop */
 	struct rp_icmp_bucket icmp; /**< this worker's ICMP error rate limit */
 	unsigned idle_loops;
+	struct rp_ct_mailbox ct_mailbox; /**< requests from the control thread */
 	struct rp_txq txq[RP_MAX_PORTS];
 } __rte_cache_aligned;
 
@@ -107,6 +116,8 @@ struct rp_dp {
 
 	unsigned burst;
 	unsigned idle_sleep_us;
+	uint64_t tsc_per_ms;
+	int ct_checksum;  /**< verify L4 checksums (conntrack.checksum) */
 	struct rp_worker_stats ctl_stats; /**< counters of the control thread's share */
 	struct rp_icmp_bucket ctl_icmp;   /**< the control thread's ICMP errors (unresolved next hops) */
 	volatile int stop;
@@ -132,6 +143,9 @@ enum rp_msg_kind {
  * @return 0 or -errno.
  */
 int rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg);
+
+/** The per-worker conntrack table configuration the config implies. */
+void rp_dp_ct_conf(const struct rp_config *cfg, struct rp_ct_conf *c);
 
 /** Collect every port's addresses into dp->local_addrs (after the ports are filled). */
 void rp_dp_index_local(struct rp_dp *dp);

@@ -189,21 +189,54 @@ bucket_init(struct rp_icmp_bucket *b, unsigned rate, unsigned burst)
 	b->last_tsc = rte_rdtsc();
 }
 
+void
+rp_dp_ct_conf(const struct rp_config *cfg, struct rp_ct_conf *c)
+{
+	const struct rp_ct_timeout_conf *t = &cfg->conntrack.timeouts;
+
+	rp_ct_default_conf(c);
+	c->max = rp_config_ct_worker_max(cfg);
+	c->tcp_loose = cfg->conntrack.tcp_loose;
+	c->checksum = cfg->conntrack.checksum;
+	/* a zero (a config built by hand, as tests do) keeps netfilter's default */
+#define TIMEOUT(dst, src) do { if (t->src) c->timeouts.dst = t->src; } while (0)
+	TIMEOUT(tcp.state[RP_TCP_SYN_SENT], tcp_syn_sent);
+	TIMEOUT(tcp.state[RP_TCP_SYN_RECV], tcp_syn_recv);
+	TIMEOUT(tcp.state[RP_TCP_ESTABLISHED], tcp_established);
+	TIMEOUT(tcp.state[RP_TCP_FIN_WAIT], tcp_fin_wait);
+	TIMEOUT(tcp.state[RP_TCP_CLOSE_WAIT], tcp_close_wait);
+	TIMEOUT(tcp.state[RP_TCP_LAST_ACK], tcp_last_ack);
+	TIMEOUT(tcp.state[RP_TCP_TIME_WAIT], tcp_time_wait);
+	TIMEOUT(tcp.state[RP_TCP_CLOSE], tcp_close);
+	TIMEOUT(tcp.state[RP_TCP_SYN_SENT2], tcp_syn_sent2);
+	TIMEOUT(tcp.max_retrans, tcp_max_retrans);
+	TIMEOUT(tcp.unacknowledged, tcp_unacknowledged);
+	TIMEOUT(udp, udp);
+	TIMEOUT(udp_stream, udp_stream);
+	TIMEOUT(icmp, icmp);
+	TIMEOUT(generic, generic);
+#undef TIMEOUT
+}
+
 int
 rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg)
 {
 	char name[RTE_RING_NAMESIZE];
 	int socket = (int)rte_socket_id();
+	struct rp_ct_conf ct_conf;
 	size_t qs_size;
 
 	dp->n_workers = cfg->workers.n_lcores;
 	dp->burst = cfg->workers.burst;
 	dp->idle_sleep_us = cfg->workers.idle_sleep_us;
+	dp->tsc_per_ms = rte_get_tsc_hz() / 1000;
+	dp->ct_checksum = cfg->conntrack.checksum;
 	bucket_init(&dp->ctl_icmp, cfg->icmp.ratelimit_pps, cfg->icmp.burst);
 
 	dp->to_ctl = rte_ring_create("rp_to_ctl", RP_RING_SIZE, socket, RING_F_SC_DEQ);
 	if (dp->to_ctl == NULL)
 		goto fail;
+	rp_dp_ct_conf(cfg, &ct_conf);
 	qs_size = rte_rcu_qsbr_get_memsize(dp->n_workers);
 	dp->qsv = rte_zmalloc_socket("rp_qsbr", qs_size, RTE_CACHE_LINE_SIZE, socket);
 	if (dp->qsv == NULL || rte_rcu_qsbr_init(dp->qsv, dp->n_workers) != 0)
@@ -225,6 +258,18 @@ rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg)
 		w->inbox = rte_ring_create(name, RP_RING_SIZE, wsock, RING_F_SC_DEQ);
 		if (w->inbox == NULL)
 			goto fail;
+		snprintf(name, sizeof(name), "rp_handoff_%u", i);
+		w->handoff = rte_ring_create(name, RP_RING_SIZE, wsock, RING_F_SC_DEQ);
+		if (w->handoff == NULL)
+			goto fail;
+		snprintf(name, sizeof(name), "rp_ct_%u", i);
+		w->ct = rp_ct_create(name, &ct_conf, dp->qsv, wsock);
+		if (w->ct == NULL)
+			goto fail;
+		w->reasm = rp_reasm_create(cfg->conntrack.frag.max_datagrams,
+					   cfg->conntrack.frag.timeout_ms, wsock);
+		if (w->reasm == NULL)
+			goto fail;
 	}
 	return 0;
 fail:
@@ -242,12 +287,19 @@ rp_dp_free_workers(struct rp_dp *dp)
 		struct rp_worker *w = dp->workers[i];
 		if (w == NULL)
 			continue;
-		if (w->inbox) {
+		struct rte_ring *rings[2] = {w->inbox, w->handoff};
+		for (unsigned r = 0; r < 2; r++) {
 			struct rte_mbuf *m;
-			while (rte_ring_dequeue(w->inbox, (void **)&m) == 0)
+			if (rings[r] == NULL)
+				continue;
+			while (rte_ring_dequeue(rings[r], (void **)&m) == 0)
 				rte_pktmbuf_free(m);
-			rte_ring_free(w->inbox);
+			rte_ring_free(rings[r]);
 		}
+		if (w->ct)
+			rp_ct_free(w->ct);
+		if (w->reasm)
+			rp_reasm_free(w->reasm);
 		for (unsigned p = 0; p < RP_MAX_PORTS; p++)
 			if (w->txq[p].n)
 				rte_pktmbuf_free_bulk(w->txq[p].pkts, w->txq[p].n);

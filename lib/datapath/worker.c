@@ -6,14 +6,13 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_icmp.h>
-#include <rte_ip_frag.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
 #include "rampart_datapath.h"
 
 #define PREFETCH_AHEAD 3
-#define FRAGS_MAX 64       /* 64 fragments of >= 68 bytes cover any datagram */
+#define FRAGS_MAX 128      /* covers a 64 KiB datagram at an MTU of 576 or more; beyond: frag_failed */
 #define IDLE_SPIN_LOOPS 64 /* empty polls before an idle worker starts sleeping */
 
 int
@@ -145,19 +144,17 @@ send_one(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uint8_t port
 
 /*
  * Fragment a datagram (DF clear) larger than the egress MTU, and send each
- * fragment. The fragments are single-segment copies, so every PMD can send
- * them; the original is freed.
+ * fragment. The input may be a reassembled chain; the fragments are
+ * single-segment copies with room for the Ethernet header, so every PMD can
+ * send them. The original is freed.
  */
 static void
-fragment_and_send(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uint8_t port)
+fragment_and_send(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uint8_t port,
+		  uint16_t mtu)
 {
 	struct rte_mbuf *frags[FRAGS_MAX];
-	struct rp_meta *md = rp_meta(m);
-	uint16_t mtu = w->dp->ports[port].mtu;
-	int32_t n;
+	int n = rp_pkt_fragment(m, mtu, w->dp->pool, frags, FRAGS_MAX);
 
-	rte_pktmbuf_adj(m, md->l3_off); /* the fragmenter wants the IPv4 header first */
-	n = rte_ipv4_fragment_copy_nonseg_packet(m, frags, FRAGS_MAX, mtu, w->dp->pool);
 	rte_pktmbuf_free(m);
 	if (n < 0) {
 		w->stats.drops[RP_DROP_FRAG_FAILED]++;
@@ -165,20 +162,8 @@ fragment_and_send(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uin
 	}
 	w->stats.events[RP_EV_FRAGMENTED]++;
 	w->stats.events[RP_EV_FRAGS_OUT] += (uint64_t)n;
-	for (int32_t i = 0; i < n; i++) {
-		struct rte_mbuf *f = frags[i];
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rp_ipv4_cksum(ip);
-		if (rte_pktmbuf_prepend(f, RTE_ETHER_HDR_LEN) == NULL) {
-			drop(w, f, RP_DROP_FRAG_FAILED);
-			continue;
-		}
-		struct rp_meta *fm = rp_meta(f);
-		fm->l3_off = RTE_ETHER_HDR_LEN;
-		fm->ip_len = rte_be_to_cpu_16(ip->total_length);
-		send_one(w, f, nexthop, port);
-	}
+	for (int i = 0; i < n; i++)
+		send_one(w, frags[i], nexthop, port);
 }
 
 void
@@ -204,7 +189,7 @@ rp_worker_output(struct rp_worker *w, struct rte_mbuf *m)
 	uint32_t nexthop = rp_nh_type(nh) == RP_RT_GATEWAY ? rp_nh_gw(nh) : md->dst;
 	md->out_port = port;
 	if (unlikely(md->ip_len > w->dp->ports[port].mtu))
-		fragment_and_send(w, m, nexthop, port);
+		fragment_and_send(w, m, nexthop, port, w->dp->ports[port].mtu);
 	else
 		send_one(w, m, nexthop, port);
 }
@@ -254,6 +239,11 @@ local_deliver(struct rp_worker *w, struct rte_mbuf *m)
 				drop(w, m, RP_DROP_ICMP_MALFORMED);
 				return;
 			}
+			/* our reply is the connection's reply direction: ESTABLISHED */
+			if (w->ct) {
+				rp_pkt_parse_l4(m, 0);
+				rp_ct_classify_burst(w->ct, &m, 1, w->now_ms);
+			}
 			w->stats.events[RP_EV_ICMP_ECHO_REPLIED]++;
 			rp_worker_output(w, m);
 			return;
@@ -264,18 +254,138 @@ local_deliver(struct rp_worker *w, struct rte_mbuf *m)
 
 /* ---- the burst ------------------------------------------------------------ */
 
+/* Give a packet to the worker that owns its connection. */
+static inline void
+handoff(struct rp_worker *w, unsigned owner, struct rte_mbuf *m)
+{
+	if (unlikely(rte_ring_mp_enqueue(w->dp->workers[owner]->handoff, m) != 0)) {
+		if (w->ct)
+			rp_ct_count_event(w->ct, RP_CT_CNT_HANDOFF_FULL);
+		drop(w, m, RP_DROP_HANDOFF_FULL);
+		return;
+	}
+	if (w->ct)
+		rp_ct_count_event(w->ct, RP_CT_CNT_HANDOFF_OUT);
+}
+
+/*
+ * Connection tracking may refuse a NEW connection (table full, nothing to
+ * evict): then the packet is dropped, as netfilter drops it. Called for
+ * every packet that is about to be delivered or forwarded, i.e. accepted.
+ */
+static inline int
+confirm(struct rp_worker *w, struct rte_mbuf *m)
+{
+	if (w->ct && unlikely(rp_ct_confirm(w->ct, m, w->now_ms) != 0)) {
+		drop(w, m, RP_DROP_CT_TABLE_FULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stage 2, on packets this worker owns (received or handed over): conntrack
+ * classification, routing, and forwarding or local delivery.
+ */
+static void
+route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
+{
+	struct rp_dp *dp = w->dp;
+	struct rte_mbuf *fwd[RP_BURST_MAX];
+	uint32_t dsts[RP_BURST_MAX], nexthops[RP_BURST_MAX];
+	uint64_t nhs[RP_BURST_MAX], l2s[RP_BURST_MAX];
+	unsigned n_fwd = 0;
+
+	/* conntrack first, as netfilter's PREROUTING: states for every packet */
+	if (w->ct)
+		rp_ct_classify_burst(w->ct, ip_pkts, n_ip, w->now_ms);
+	for (unsigned i = 0; i < n_ip; i++)
+		dsts[i] = rp_meta(ip_pkts[i])->dst;
+	rp_fib_lookup_bulk(dp->fib, dsts, nhs, n_ip);
+	for (unsigned i = 0; i < n_ip; i++) {
+		struct rte_mbuf *m = ip_pkts[i];
+		struct rp_meta *md = rp_meta(m);
+		enum rp_route_type type = rp_nh_type(nhs[i]);
+
+		if (unlikely(type != RP_RT_DIRECT && type != RP_RT_GATEWAY)) {
+			if (type == RP_RT_LOCAL) {
+				if (confirm(w, m) == 0)
+					local_deliver(w, m);
+			} else if (type == RP_RT_NONE) {
+				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_NET, 0,
+						    RP_DROP_NO_ROUTE);
+			} else {
+				drop(w, m, RP_DROP_BROADCAST);
+			}
+			continue;
+		}
+		/* a router forwards only frames sent to its own MAC (RFC 1812 5.3.4) */
+		if (unlikely(md->flags & (RP_F_L2_BCAST | RP_F_L2_MCAST))) {
+			drop(w, m, RP_DROP_BROADCAST);
+			continue;
+		}
+		if (unlikely(md->ttl <= 1)) {
+			icmp_error_and_drop(w, m, RP_ICMP_TIME_EXCEEDED, RP_ICMP_EXC_TTL, 0,
+					    RP_DROP_TTL_EXCEEDED);
+			continue;
+		}
+		uint8_t out = rp_nh_port(nhs[i]);
+		uint32_t nexthop = type == RP_RT_GATEWAY ? rp_nh_gw(nhs[i]) : md->dst;
+		uint16_t mtu = dp->ports[out].mtu;
+		md->out_port = out;
+		/* a reassembled datagram leaves in fragments no larger than the largest
+		 * it came in, and only those decide "fragmentation needed" (Linux's
+		 * frag_max_size) */
+		uint16_t frag_mtu = md->frag_max && md->frag_max < mtu ? md->frag_max : mtu;
+		if (unlikely(md->ip_len > frag_mtu)) {
+			uint16_t largest = md->frag_max ? md->frag_max : md->ip_len;
+			if ((md->flags & RP_F_DF) && largest > mtu) {
+				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_FRAG_NEEDED,
+						    mtu, RP_DROP_FRAG_NEEDED);
+				continue;
+			}
+			if (confirm(w, m) != 0)
+				continue;
+			rp_ipv4_dec_ttl(rp_ip(m));
+			w->stats.events[RP_EV_FORWARDED]++;
+			fragment_and_send(w, m, nexthop, out, frag_mtu);
+			continue;
+		}
+		if (confirm(w, m) != 0)
+			continue;
+		rp_ipv4_dec_ttl(rp_ip(m));
+		fwd[n_fwd] = m;
+		nexthops[n_fwd++] = nexthop;
+	}
+	if (n_fwd == 0)
+		return;
+
+	/* next hops to MAC addresses, in bulk, then out */
+	rp_neigh_lookup_bulk(dp->neigh, w->id, nexthops, l2s, n_fwd);
+	w->stats.events[RP_EV_FORWARDED] += n_fwd;
+	for (unsigned i = 0; i < n_fwd; i++) {
+		struct rte_mbuf *m = fwd[i];
+		uint8_t out = rp_meta(m)->out_port;
+		if (likely((l2s[i] & RP_L2_VALID) && rp_l2_port(l2s[i]) == out)) {
+			set_l2(m, l2s[i], &dp->ports[out].mac);
+			tx(w, out, m);
+		} else {
+			hold(w, m, nexthops[i], out);
+		}
+	}
+}
+
 void
 rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rp_dp *dp = w->dp;
 	const struct rte_ether_addr *port_mac = &dp->ports[port].mac;
-	struct rte_mbuf *ip_pkts[RP_BURST_MAX], *fwd[RP_BURST_MAX], *to_ctl[RP_BURST_MAX];
-	uint32_t dsts[RP_BURST_MAX], nexthops[RP_BURST_MAX];
-	uint64_t nhs[RP_BURST_MAX], l2s[RP_BURST_MAX];
-	unsigned n_ip = 0, n_fwd = 0, n_ctl = 0;
+	struct rte_mbuf *ip_pkts[RP_BURST_MAX], *to_ctl[RP_BURST_MAX];
+	unsigned n_ip = 0, n_ctl = 0;
 	uint64_t rx_bytes = 0;
 
-	/* 1. parse and validate, with the next frames' headers prefetched */
+	/* stage 1: parse and validate, with the next frames' headers prefetched;
+	 * reassemble fragments; hand packets of other workers' connections over */
 	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -299,8 +409,25 @@ rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkt
 				drop(w, m, RP_DROP_BROADCAST);
 				break;
 			}
-			ip_pkts[n_ip] = m;
-			dsts[n_ip++] = md->dst;
+			/* conntrack and the filter see whole datagrams, as after netfilter's defrag */
+			if (unlikely(md->flags & RP_F_FRAG) && w->reasm) {
+				m = rp_reasm_packet(w->reasm, m, rte_rdtsc());
+				if (m == NULL)
+					break; /* kept until complete, or discarded and counted */
+				md = rp_meta(m);
+			}
+			rp_pkt_parse_l4(m, dp->ct_checksum);
+			if (dp->n_workers > 1) {
+				uint32_t a, b;
+				rp_ct_steering_pair(m, &a, &b);
+				md->flow_hash = rp_ct_flow_hash(a, b);
+				unsigned owner = rp_ct_owner(md->flow_hash, dp->n_workers);
+				if (owner != w->id) {
+					handoff(w, owner, m);
+					break;
+				}
+			}
+			ip_pkts[n_ip++] = m;
 			break;
 		}
 		case RP_PKT_ARP:
@@ -319,71 +446,23 @@ rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkt
 		for (unsigned i = q; i < n_ctl; i++)
 			drop(w, to_ctl[i], RP_DROP_CTL_RING_FULL);
 	}
-	if (n_ip == 0)
-		return;
+	if (n_ip)
+		route_and_forward(w, ip_pkts, n_ip);
+}
 
-	/* 2. route the burst */
-	rp_fib_lookup_bulk(dp->fib, dsts, nhs, n_ip);
-	for (unsigned i = 0; i < n_ip; i++) {
-		struct rte_mbuf *m = ip_pkts[i];
-		struct rp_meta *md = rp_meta(m);
-		enum rp_route_type type = rp_nh_type(nhs[i]);
+/* Packets other workers handed over: they were parsed there; route them here. */
+static unsigned
+drain_handoff(struct rp_worker *w)
+{
+	struct rte_mbuf *pkts[RP_BURST_MAX];
+	unsigned n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, RP_BURST_MAX, NULL);
 
-		if (unlikely(type != RP_RT_DIRECT && type != RP_RT_GATEWAY)) {
-			if (type == RP_RT_LOCAL)
-				local_deliver(w, m);
-			else if (type == RP_RT_NONE)
-				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_NET, 0,
-						    RP_DROP_NO_ROUTE);
-			else
-				drop(w, m, RP_DROP_BROADCAST);
-			continue;
-		}
-		/* a router forwards only frames sent to its own MAC (RFC 1812 5.3.4) */
-		if (unlikely(md->flags & (RP_F_L2_BCAST | RP_F_L2_MCAST))) {
-			drop(w, m, RP_DROP_BROADCAST);
-			continue;
-		}
-		if (unlikely(md->ttl <= 1)) {
-			icmp_error_and_drop(w, m, RP_ICMP_TIME_EXCEEDED, RP_ICMP_EXC_TTL, 0,
-					    RP_DROP_TTL_EXCEEDED);
-			continue;
-		}
-		uint8_t out = rp_nh_port(nhs[i]);
-		uint32_t nexthop = type == RP_RT_GATEWAY ? rp_nh_gw(nhs[i]) : md->dst;
-		uint16_t mtu = dp->ports[out].mtu;
-		md->out_port = out;
-		if (unlikely(md->ip_len > mtu)) {
-			if (md->flags & RP_F_DF) {
-				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_FRAG_NEEDED,
-						    mtu, RP_DROP_FRAG_NEEDED);
-				continue;
-			}
-			rp_ipv4_dec_ttl(rp_ip(m));
-			w->stats.events[RP_EV_FORWARDED]++;
-			fragment_and_send(w, m, nexthop, out);
-			continue;
-		}
-		rp_ipv4_dec_ttl(rp_ip(m));
-		fwd[n_fwd] = m;
-		nexthops[n_fwd++] = nexthop;
-	}
-	if (n_fwd == 0)
-		return;
-
-	/* 3. next hops to MAC addresses, in bulk, then out */
-	rp_neigh_lookup_bulk(dp->neigh, w->id, nexthops, l2s, n_fwd);
-	w->stats.events[RP_EV_FORWARDED] += n_fwd;
-	for (unsigned i = 0; i < n_fwd; i++) {
-		struct rte_mbuf *m = fwd[i];
-		uint8_t out = rp_meta(m)->out_port;
-		if (likely((l2s[i] & RP_L2_VALID) && rp_l2_port(l2s[i]) == out)) {
-			set_l2(m, l2s[i], &dp->ports[out].mac);
-			tx(w, out, m);
-		} else {
-			hold(w, m, nexthops[i], out);
-		}
-	}
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		rp_ct_count_event(w->ct, RP_CT_CNT_HANDOFF_IN);
+	route_and_forward(w, pkts, n);
+	return n;
 }
 
 /* Frames the control thread built or released: transmit or route them. */
@@ -408,7 +487,9 @@ rp_worker_poll_once(struct rp_worker *w)
 	struct rp_dp *dp = w->dp;
 	struct rte_mbuf *pkts[RP_BURST_MAX];
 	unsigned total = 0;
+	uint64_t tsc = rte_rdtsc();
 
+	w->now_ms = (uint32_t)(tsc / dp->tsc_per_ms);
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		uint16_t n = rte_eth_rx_burst(dp->ports[p].port_id, w->id, pkts, dp->burst);
 		if (n) {
@@ -416,9 +497,18 @@ rp_worker_poll_once(struct rp_worker *w)
 			total += n;
 		}
 	}
+	if (w->handoff && !rte_ring_empty(w->handoff))
+		total += drain_handoff(w);
 	if (!rte_ring_empty(w->inbox))
 		drain_inbox(w);
 	rp_worker_flush(w);
+	if (w->ct) {
+		/* bounded housekeeping: a little per loop, more when idle */
+		rp_ct_mailbox_serve(w->ct, &w->ct_mailbox, w->now_ms);
+		rp_ct_expire(w->ct, w->now_ms, total ? RP_CT_EXPIRE_BUSY : RP_CT_EXPIRE_IDLE);
+	}
+	if (w->reasm)
+		rp_reasm_tick(w->reasm, tsc);
 	if (dp->qsv)
 		rte_rcu_qsbr_quiescent(dp->qsv, w->id);
 	w->stats.loops++;

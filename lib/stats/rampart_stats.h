@@ -45,6 +45,8 @@
 	_(CTL_RING_FULL, "ctl_ring_full", "control thread's ring full (ARP or held packet)") \
 	_(NO_MBUF, "no_mbuf", "mbuf pool empty while building a packet")               \
 	_(LINK_DOWN, "link_down", "egress port's link is down")                        \
+	_(CT_TABLE_FULL, "ct_table_full", "new connection refused: conntrack table full, nothing to evict") \
+	_(HANDOFF_FULL, "handoff_full", "the owning worker's handoff ring was full")   \
 	_(TX_FULL, "tx_full", "egress queue did not take the packet")
 
 enum rp_drop {

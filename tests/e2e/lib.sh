@@ -156,7 +156,7 @@ rp_stop() {
 # the command fails.
 rp_ctl() {
 	local out
-	out=$("$RP_RAMPARTCTL" -s "$RP_SOCK" "$@" 2>&1) || rp_fail "rampartctl $* failed: $out"
+	out=$("$RP_RAMPARTCTL" -S "$RP_SOCK" "$@" 2>&1) || rp_fail "rampartctl $* failed: $out"
 	printf '%s\n' "$out"
 }
 

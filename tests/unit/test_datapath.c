@@ -178,6 +178,11 @@ setup(void)
 	cfg.workers.burst = 32;
 	cfg.icmp.ratelimit_pps = 0; /* unlimited: the cases count exact ICMP errors */
 	cfg.icmp.burst = 50;
+	cfg.conntrack.max = 4096;
+	cfg.conntrack.tcp_loose = 1;
+	cfg.conntrack.checksum = 1;
+	cfg.conntrack.frag.max_datagrams = 64;
+	cfg.conntrack.frag.timeout_ms = 1000;
 
 	dp.pool = rte_pktmbuf_pool_create("test_pool", 4095, 0, RP_MBUF_PRIV_SIZE,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, 0);
@@ -396,9 +401,14 @@ case_local_and_invalid(void)
 		CHECK_EQ(icmp_of(m)->icmp_type, 0);
 		CHECK_EQ(icmp_of(m)->icmp_ident, rte_cpu_to_be_16(7));
 		CHECK(ip_cksum_ok(ip_of(m)));
+		/* the request was confirmed into conntrack, our reply is its reply */
+		CHECK_EQ(rp_meta(m)->ct_state, RP_CT_ESTABLISHED);
+		CHECK_EQ(rp_meta(m)->ct_dir, 1);
 		rte_pktmbuf_free(m);
 	}
 	CHECK_EQ(events(RP_EV_ICMP_ECHO_REPLIED), 1);
+	CHECK_EQ(rp_ct_count(w->ct), 1);
+	CHECK_EQ(rp_ct_counter(w->ct, RP_CT_CNT_INSERTED), 1);
 
 	/* UDP to the router: no local service yet */
 	inject(LAN, ipv4_frame(&client_mac, LAN, IP(198, 18, 1, 2), IP(198, 19, 1, 1), IPPROTO_UDP, 64, 20, 0));
