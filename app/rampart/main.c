@@ -330,6 +330,158 @@ build_tables(struct rp_dp *dp, const struct rp_config *cfg, struct rp_neigh_ops 
 	return 0;
 }
 
+/* ---- the filter: initial load and reload ------------------------------------- */
+
+static uint64_t filter_generation;
+
+/*
+ * Parse and compile the config's filter section into a ruleset ready to
+ * publish (NULL when the config has no filter section: accept everything).
+ * @return 0, or -1 with every error written to @p err.
+ */
+static int
+filter_build(struct rp_dp *dp, const struct rp_config *cfg, FILE *err, struct rp_filter_live **out)
+{
+	struct rp_filter_source src;
+	struct rp_filter_ports ports = {.n = dp->n_ports};
+	struct rp_filter_live *live;
+	char prefix[32];
+	int nerr = 0;
+
+	*out = NULL;
+	if (cfg->filter.line == 0)
+		return 0;
+	for (unsigned p = 0; p < dp->n_ports; p++)
+		ports.name[p] = dp->ports[p].name;
+	rp_filter_source_from_config(cfg, &src);
+	struct rp_ruleset *rs = rp_ruleset_parse(&src, &ports, err, &nerr);
+	if (rs == NULL)
+		return -1;
+	/* rte_acl contexts need names unique among the live rulesets */
+	snprintf(prefix, sizeof(prefix), "rp_g%lu", filter_generation + 1);
+	if (rp_ruleset_compile(rs, prefix, err) != 0) {
+		rp_ruleset_free(rs);
+		return -1;
+	}
+	live = calloc(1, sizeof(*live));
+	if (live == NULL) {
+		rp_ruleset_free(rs);
+		fprintf(err, "out of memory\n");
+		return -1;
+	}
+	live->rs = rs;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		live->fw[i] = rp_filter_worker_create(rs, dp->n_workers);
+		if (live->fw[i] == NULL) {
+			rp_filter_live_free(live);
+			fprintf(err, "out of memory\n");
+			return -1;
+		}
+	}
+	live->generation = rs->generation = ++filter_generation;
+	*out = live;
+	return 0;
+}
+
+/* Parse the filter section without compiling it (no EAL needed): for --check
+ * and before anything starts. @return the number of errors. */
+static int
+filter_validate(const struct rp_config *cfg, FILE *err)
+{
+	struct rp_filter_source src;
+	struct rp_filter_ports ports = {.n = cfg->n_ports};
+	int nerr = 0;
+
+	if (cfg->filter.line == 0)
+		return 0;
+	for (unsigned p = 0; p < cfg->n_ports; p++)
+		ports.name[p] = cfg->ports[p].name;
+	rp_filter_source_from_config(cfg, &src);
+	struct rp_ruleset *rs = rp_ruleset_parse(&src, &ports, err, &nerr);
+	if (rs == NULL)
+		return nerr ? nerr : 1;
+	rp_ruleset_free(rs);
+	return 0;
+}
+
+struct reload_ctx {
+	struct rp_dp *dp;
+	const struct rp_config *running; /* the config the daemon started with */
+};
+
+/* Sections other than filter need a restart: say which changed. */
+static void
+report_restart_needed(const struct rp_config *a, const struct rp_config *b, FILE *out)
+{
+	int ports = a->n_ports != b->n_ports, routes = a->n_routes != b->n_routes;
+	for (unsigned i = 0; !ports && i < a->n_ports; i++)
+		ports = strcmp(a->ports[i].name, b->ports[i].name) || strcmp(a->ports[i].device, b->ports[i].device) ||
+			a->ports[i].n_addrs != b->ports[i].n_addrs || a->ports[i].mtu != b->ports[i].mtu ||
+			memcmp(a->ports[i].addrs, b->ports[i].addrs, sizeof(a->ports[i].addrs));
+	for (unsigned i = 0; !routes && i < a->n_routes; i++)
+		routes = a->routes[i].to.addr != b->routes[i].to.addr || a->routes[i].to.len != b->routes[i].to.len ||
+			 a->routes[i].via != b->routes[i].via || a->routes[i].port != b->routes[i].port;
+	const struct { const char *name; int changed; } sections[] = {
+		{"ports", ports},
+		{"routes", routes},
+		{"neighbours", a->n_neighbours != b->n_neighbours},
+		{"workers", a->workers.n_lcores != b->workers.n_lcores ||
+				    memcmp(a->workers.lcores, b->workers.lcores, sizeof(a->workers.lcores)) ||
+				    a->workers.burst != b->workers.burst ||
+				    a->workers.idle_sleep_us != b->workers.idle_sleep_us},
+		{"arp", memcmp(&a->neigh, &b->neigh, sizeof(a->neigh)) != 0},
+		{"icmp", memcmp(&a->icmp, &b->icmp, sizeof(a->icmp)) != 0},
+		{"conntrack", memcmp(&a->conntrack, &b->conntrack, sizeof(a->conntrack)) != 0},
+		{"control", strcmp(a->control_socket, b->control_socket) != 0},
+	};
+	for (size_t i = 0; i < RTE_DIM(sections); i++)
+		if (sections[i].changed)
+			fprintf(out, "note: %s changed in %s; restart rampart to apply it (only filter is reloaded)\n",
+				sections[i].name, a->path);
+}
+
+/*
+ * rampartctl reload and SIGHUP: re-read the config file, build its filter
+ * section on this (the control) thread, and publish it with one pointer
+ * swap. On any error the running ruleset stays in force.
+ */
+static int
+filter_reload(void *arg, FILE *out)
+{
+	struct reload_ctx *rc = arg;
+	struct rp_config cfg;
+	struct rp_filter_live *live;
+	char *errs = NULL;
+	size_t errs_len = 0;
+	FILE *err = open_memstream(&errs, &errs_len);
+	uint64_t running = rc->dp->filter ? rc->dp->filter->generation : 0;
+	int ok;
+
+	if (err == NULL)
+		return -1;
+	ok = rp_config_load(rc->running->path, &cfg, err) == 0;
+	if (ok) {
+		ok = filter_build(rc->dp, &cfg, err, &live) == 0;
+		if (ok) {
+			report_restart_needed(rc->running, &cfg, err);
+			rp_dp_filter_publish(rc->dp, live);
+		}
+		rp_config_free(&cfg);
+	}
+	fclose(err);
+	if (ok) {
+		fprintf(out, "generation %lu\n", live ? live->generation : 0);
+		fputs(errs, out);
+		LOG(NOTICE, "filter reloaded: generation %lu\n", live ? live->generation : 0);
+	} else {
+		fprintf(out, "error: reload refused; the running ruleset (generation %lu) stays in force\n%s",
+			running, errs);
+		LOG(ERR, "filter reload refused; generation %lu stays in force:\n%s", running, errs);
+	}
+	free(errs);
+	return ok ? 0 : -1;
+}
+
 static void
 control_loop(struct rp_dp *dp, struct rp_ctl *ctl)
 {
@@ -349,9 +501,20 @@ control_loop(struct rp_dp *dp, struct rp_ctl *ctl)
 		}
 		if (reload_requested) {
 			reload_requested = 0;
-			LOG(NOTICE, "SIGHUP: nothing to reload yet (the filter section arrives with the "
-				    "filter issue); restart to apply config changes\n");
+			char *text = NULL;
+			size_t len = 0;
+			FILE *out = open_memstream(&text, &len);
+			if (out) {
+				pthread_mutex_lock(&ctl->filter_lock);
+				ctl->reload(ctl->reload_arg, out);
+				pthread_mutex_unlock(&ctl->filter_lock);
+				fclose(out);
+				printf("rampart: SIGHUP: %s", text);
+				fflush(stdout);
+				free(text);
+			}
 		}
+		rp_dp_drain_log(dp, stdout);
 		if (n == 0)
 			usleep(1000);
 	}
@@ -373,6 +536,8 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &args) < 0)
 		return EXIT_USAGE;
 	nerr = rp_config_load(args.config, &cfg, stderr);
+	if (nerr == 0 && (nerr = filter_validate(&cfg, stderr)) > 0)
+		rp_config_free(&cfg);
 	if (nerr > 0) {
 		fprintf(stderr, "%s: %d error%s; nothing started\n", args.config, nerr, nerr > 1 ? "s" : "");
 		return EXIT_CONFIG;
@@ -432,6 +597,18 @@ main(int argc, char **argv)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.version = RAMPART_VERSION;
+	struct rp_filter_live *live;
+	if (filter_build(&dp, &cfg, stderr, &live) != 0) {
+		rc = EXIT_CONFIG;
+		goto cleanup_ports;
+	}
+	if (live) {
+		dp.filter = live; /* no worker runs yet: no grace period needed */
+		LOG(INFO, "filter: %u rules, generation %lu\n", live->rs->n_rules, live->generation);
+	}
+	struct reload_ctx reload_ctx = {.dp = &dp, .running = &cfg};
+	ctl.reload = filter_reload;
+	ctl.reload_arg = &reload_ctx;
 	if (rp_ctl_init(&ctl, &dp, cfg.control_socket) != 0)
 		goto cleanup_ports;
 

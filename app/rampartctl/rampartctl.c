@@ -7,6 +7,8 @@
  *   rampartctl [-S SOCKET] conntrack [-L] [-p PROTO] [-s ADDR] [-d ADDR] [--state S] [--json]
  *   rampartctl [-S SOCKET] conntrack -D -p PROTO -s ADDR -d ADDR [--sport N] [--dport N]
  *   rampartctl [-S SOCKET] conntrack -F
+ *   rampartctl [-S SOCKET] rules [--save] [--zero]
+ *   rampartctl [-S SOCKET] reload
  *
  * Exit codes: 0 ok, 1 the daemon refused the request, 2 bad command line,
  * 3 cannot reach the daemon.
@@ -38,6 +40,9 @@ usage(FILE *out)
 		"  conntrack [-L]         connections, as `conntrack -L` (filters: -p, -s, -d, --state)\n"
 		"  conntrack -D ...       delete the connection -p P -s A -d A [--sport N --dport N]\n"
 		"  conntrack -F           delete every connection\n"
+		"  rules [--save] [-Z]    the live ruleset with counters, as iptables -L -v -n;\n"
+		"                         --save: as iptables-save -c; -Z, --zero: zero the counters\n"
+		"  reload                 re-read the config's filter section; prints the new generation\n"
 		"\n"
 		"Options:\n"
 		"  -S, --socket PATH      control socket (default " DEFAULT_SOCKET ")\n"
@@ -70,23 +75,24 @@ proto_number(const char *p)
 int
 main(int argc, char **argv)
 {
-	enum { O_OFFSET = 256, O_LIMIT, O_SPORT, O_DPORT, O_STATE, O_SOCKET };
+	enum { O_OFFSET = 256, O_LIMIT, O_SPORT, O_DPORT, O_STATE, O_SOCKET, O_SAVE };
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, O_SOCKET}, {"json", no_argument, NULL, 'j'},
 		{"offset", required_argument, NULL, O_OFFSET}, {"limit", required_argument, NULL, O_LIMIT},
 		{"proto", required_argument, NULL, 'p'},       {"src", required_argument, NULL, 's'},
 		{"dst", required_argument, NULL, 'd'},         {"sport", required_argument, NULL, O_SPORT},
 		{"dport", required_argument, NULL, O_DPORT},   {"state", required_argument, NULL, O_STATE},
+		{"save", no_argument, NULL, O_SAVE},           {"zero", no_argument, NULL, 'Z'},
 		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_SOCKET, *cmd = NULL;
 	char req[512] = "", filters[384] = "", buf[65536];
 	unsigned long offset = 0, limit = 0;
-	int json = 0, opt, fd, list = 0, del = 0, flush = 0;
+	int json = 0, opt, fd, list = 0, del = 0, flush = 0, save = 0, zero = 0;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 #define ADDF(...) snprintf(filters + strlen(filters), sizeof(filters) - strlen(filters), __VA_ARGS__)
-	while ((opt = getopt_long(argc, argv, "S:jhp:s:d:LDF", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "S:jhp:s:d:LDFZ", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'S':
 		case O_SOCKET: path = optarg; break;
@@ -107,6 +113,8 @@ main(int argc, char **argv)
 		case O_SPORT: ADDF(" sport=%lu", strtoul(optarg, NULL, 10)); break;
 		case O_DPORT: ADDF(" dport=%lu", strtoul(optarg, NULL, 10)); break;
 		case O_STATE: ADDF(" state=%s", optarg); break;
+		case O_SAVE: save = 1; break;
+		case 'Z': zero = 1; break;
 		case 'L': list = 1; break;
 		case 'D': del = 1; break;
 		case 'F': flush = 1; break;
@@ -130,6 +138,17 @@ main(int argc, char **argv)
 			cmd = "conntrack-delete";
 		else if (flush)
 			cmd = "conntrack-flush";
+	} else if (strcmp(cmd, "rules") == 0) {
+		if (filters[0] || list || del || flush) {
+			fprintf(stderr, "rampartctl: rules takes --save and --zero\n");
+			return 2;
+		}
+		snprintf(filters, sizeof(filters), "%s%s", save ? " save" : "", zero ? " zero" : "");
+	} else if (strcmp(cmd, "reload") == 0) {
+		if (filters[0] || list || del || flush || save || zero) {
+			fprintf(stderr, "rampartctl: reload takes no options\n");
+			return 2;
+		}
 	} else if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "routes") &&
 		   strcmp(cmd, "neighbours") && strcmp(cmd, "neighbors")) {
 		fprintf(stderr, "rampartctl: unknown command \"%s\"\n", cmd);

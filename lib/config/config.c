@@ -9,6 +9,7 @@
  * port by name) are skipped when the ports had errors of their own, so that
  * one mistake is not reported three times.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1269,13 +1270,254 @@ load_conntrack(struct loader *ld, const config_setting_t *s)
 		load_ct_timeouts(ld, m);
 }
 
+/* ---- filter --------------------------------------------------------------- */
+
+/* filter.policy: "ACCEPT" or "DROP" per built-in chain, as iptables -P takes them. */
+static void
+load_filter_policy(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const known[] = {"input", "forward", "output", NULL};
+	struct rp_filter_conf *fc = &ld->cfg->filter;
+
+	if (!is_group(ld, s))
+		return;
+	check_members(ld, s, known);
+	for (int i = 0; i < RP_FILTER_POLICY_CHAINS; i++) {
+		const config_setting_t *m = config_setting_get_member(s, known[i]);
+		const char *v;
+
+		if (m == NULL || (v = get_string(ld, m)) == NULL)
+			continue;
+		if (strcmp(v, "ACCEPT") == 0) {
+			fc->policy[i] = RP_POLICY_ACCEPT;
+		} else if (strcmp(v, "DROP") == 0) {
+			fc->policy[i] = RP_POLICY_DROP;
+		} else {
+			error_val(ld, m, "a policy is \"ACCEPT\" or \"DROP\"");
+			continue;
+		}
+		fc->policy_line[i] = (int)config_setting_source_line(m);
+	}
+}
+
+/*
+ * libconfig 1.5 gives a list element the line of the token after it (for
+ * the last rule, the "]" on the next line), so the line where each element
+ * of list @p name begins is read from the file itself: a small scanner that
+ * knows libconfig's strings and comments. false when the text is not what
+ * it expects: libconfig's lines are used then.
+ */
+static bool
+list_elem_lines(const char *file, int from_line, const char *name, int *lines, int n)
+{
+	FILE *f = fopen(file, "r");
+	enum { NAME, OPEN, LIST, DONE } phase = NAME;
+	int ch, line = 1, elem = 0;
+	bool in_elem = false;
+	char ident[64];
+	size_t id_len = 0;
+
+	if (f == NULL)
+		return false;
+	while (phase != DONE && (ch = getc(f)) != EOF) {
+		if (ch == '\n') {
+			line++;
+			continue;
+		}
+		if (line < from_line)
+			continue;
+		if (ch == '/') {
+			int prev = 0;
+
+			ch = getc(f);
+			if (ch == '*') {
+				while ((ch = getc(f)) != EOF && !(prev == '*' && ch == '/')) {
+					line += ch == '\n';
+					prev = ch;
+				}
+				continue;
+			}
+			if (ch != '/')
+				break; /* not libconfig's syntax: give up */
+		}
+		if (ch == '#' || ch == '/') {
+			while ((ch = getc(f)) != EOF && ch != '\n')
+				;
+			line++;
+			continue;
+		}
+		if (ch == ' ' || ch == '\t' || ch == '\r')
+			continue;
+		if (phase == NAME) {
+			if (isalnum(ch) || ch == '_' || ch == '*' || ch == '-') {
+				if (id_len + 1 < sizeof(ident))
+					ident[id_len++] = (char)ch;
+				continue;
+			}
+			if (id_len == strlen(name) && strncmp(ident, name, id_len) == 0 &&
+			    (ch == '=' || ch == ':'))
+				phase = OPEN;
+			id_len = 0;
+			if (ch == '"') /* another setting's string: skip it whole */
+				while ((ch = getc(f)) != EOF && ch != '"') {
+					if (ch == '\\')
+						ch = getc(f);
+					line += ch == '\n';
+				}
+			continue;
+		}
+		if (phase == OPEN) {
+			if (ch != '[' && ch != '(')
+				break;
+			phase = LIST;
+			continue;
+		}
+		/* LIST: elements start at their first character, end at ',' or the bracket */
+		if (ch == ']' || ch == ')') {
+			elem += in_elem;
+			phase = DONE;
+		} else if (ch == ',') {
+			elem += in_elem;
+			in_elem = false;
+		} else {
+			if (!in_elem) {
+				if (elem >= n)
+					break;
+				lines[elem] = line;
+				in_elem = true;
+			}
+			if (ch == '"')
+				while ((ch = getc(f)) != EOF && ch != '"') {
+					if (ch == '\\')
+						ch = getc(f);
+					line += ch == '\n';
+				}
+		}
+	}
+	fclose(f);
+	return phase == DONE && elem == n;
+}
+
+/* The file a setting was read from, as a path (libconfig names an @include as written). */
+static void
+setting_file(const struct loader *ld, const config_setting_t *s, char *buf, size_t size)
+{
+	const char *file = config_setting_source_file(s);
+
+	if (file == NULL || strcmp(file, ld->path) == 0 || file[0] == '/' || ld->include_dir == NULL)
+		snprintf(buf, size, "%s", file != NULL ? file : ld->path);
+	else
+		snprintf(buf, size, "%s/%s", strcmp(ld->include_dir, "/") == 0 ? "" : ld->include_dir,
+			 file);
+}
+
+/* filter.rules: the strings as written; lib/filter reads them (with their lines). */
+static void
+load_filter_rules(struct loader *ld, const config_setting_t *s)
+{
+	struct rp_filter_conf *fc = &ld->cfg->filter;
+	char file[2 * RP_PATH_MAX];
+	int *elem_lines;
+	int n;
+
+	if (!is_sequence(ld, s, "a list of rule strings [ \"-A INPUT ...\", ... ]"))
+		return;
+	n = config_setting_length(s);
+	fc->rules = calloc(n > 0 ? (size_t)n : 1, sizeof(*fc->rules));
+	fc->rule_lines = calloc(n > 0 ? (size_t)n : 1, sizeof(*fc->rule_lines));
+	if (fc->rules == NULL || fc->rule_lines == NULL) {
+		error_at(ld, s, "out of memory");
+		return;
+	}
+	setting_file(ld, s, file, sizeof(file));
+	elem_lines = calloc(n > 0 ? (size_t)n : 1, sizeof(*elem_lines));
+	if (elem_lines != NULL &&
+	    !list_elem_lines(file, (int)config_setting_source_line(s), config_setting_name(s),
+			     elem_lines, n)) {
+		free(elem_lines);
+		elem_lines = NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *rule = get_string(ld, e);
+		int line = elem_lines != NULL ? elem_lines[i] : (int)config_setting_source_line(e);
+
+		if (rule == NULL)
+			continue;
+		fc->rules[fc->n_rules] = strdup(rule);
+		if (fc->rules[fc->n_rules] == NULL) {
+			error_at(ld, e, "out of memory");
+			continue;
+		}
+		fc->rule_lines[fc->n_rules] = line > 0 ? line : (int)config_setting_source_line(s);
+		fc->n_rules++;
+	}
+	free(elem_lines);
+}
+
+/* filter.rules_file: an iptables-save file, relative to the config file's directory. */
+static void
+load_filter_rules_file(struct loader *ld, const config_setting_t *s)
+{
+	struct rp_filter_conf *fc = &ld->cfg->filter;
+	const char *path = get_string(ld, s), *slash;
+	size_t dir_len;
+
+	if (path == NULL)
+		return;
+	if (*path == '\0') {
+		error_val(ld, s, "empty path");
+		return;
+	}
+	slash = strrchr(ld->path, '/');
+	dir_len = slash == NULL ? 0 : (size_t)(slash - ld->path) + 1;
+	if (path[0] == '/' || dir_len == 0) {
+		fc->rules_file = strdup(path);
+	} else {
+		fc->rules_file = malloc(dir_len + strlen(path) + 1);
+		if (fc->rules_file != NULL)
+			sprintf(fc->rules_file, "%.*s%s", (int)dir_len, ld->path, path);
+	}
+	if (fc->rules_file == NULL) {
+		error_at(ld, s, "out of memory");
+		return;
+	}
+	fc->rules_file_line = (int)config_setting_source_line(s);
+}
+
+static void
+load_filter(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const known[] = {"policy", "rules", "rules_file", "revalidate", NULL};
+	struct rp_filter_conf *fc = &ld->cfg->filter;
+	const config_setting_t *rules, *rules_file, *m;
+
+	if (!is_group(ld, s))
+		return;
+	check_members(ld, s, known);
+	fc->line = (int)config_setting_source_line(s);
+	if ((m = config_setting_get_member(s, "policy")) != NULL)
+		load_filter_policy(ld, m);
+	rules = config_setting_get_member(s, "rules");
+	rules_file = config_setting_get_member(s, "rules_file");
+	if (rules != NULL && rules_file != NULL) {
+		error_at(ld, rules_file, "rules (line %d) and rules_file exclude each other: give one",
+			 (int)config_setting_source_line(rules));
+	} else if (rules != NULL) {
+		load_filter_rules(ld, rules);
+	} else if (rules_file != NULL) {
+		load_filter_rules_file(ld, rules_file);
+	}
+	opt_bool(ld, s, "revalidate", &fc->revalidate);
+}
+
 static void
 load_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const known[] = {"eal", "ports", "routes", "neighbours", "workers",
 					    "arp", "icmp", "control", "conntrack",
-					    /* later issues: */ "host", "filter", NULL};
-	static const char *const later[] = {"host", "filter"};
+					    "host" /* a later issue */, "filter", NULL};
+	static const char *const later[] = {"host"};
 	const config_setting_t *s;
 
 	check_members(ld, root, known);
@@ -1301,6 +1543,8 @@ load_root(struct loader *ld, const config_setting_t *root)
 		load_control(ld, s);
 	if ((s = config_setting_get_member(root, "conntrack")) != NULL)
 		load_conntrack(ld, s);
+	if ((s = config_setting_get_member(root, "filter")) != NULL)
+		load_filter(ld, s);
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -1517,6 +1761,15 @@ rp_config_free(struct rp_config *cfg)
 	free(cfg->neighbours);
 	cfg->neighbours = NULL;
 	cfg->n_neighbours = 0;
+	for (unsigned i = 0; i < cfg->filter.n_rules; i++)
+		free(cfg->filter.rules[i]);
+	free(cfg->filter.rules);
+	free(cfg->filter.rule_lines);
+	free(cfg->filter.rules_file);
+	cfg->filter.rules = NULL;
+	cfg->filter.rule_lines = NULL;
+	cfg->filter.rules_file = NULL;
+	cfg->filter.n_rules = 0;
 }
 
 int

@@ -126,6 +126,32 @@ struct rp_ct_config {
 	struct rp_ct_timeout_conf timeouts;
 };
 
+/** filter.policy values: plain numbers, so that config does not depend on lib/filter. */
+enum rp_filter_policy_conf {
+	RP_POLICY_UNSET = 0, /**< not given in filter.policy */
+	RP_POLICY_ACCEPT,
+	RP_POLICY_DROP,
+};
+
+#define RP_FILTER_POLICY_CHAINS 3 /**< filter.policy keys: input, forward, output */
+
+/**
+ * The `filter` section, kept as written: lib/filter parses the rules
+ * (rp_filter_source_from_config), so that a rule error is reported the same
+ * way at start and on reload.
+ */
+struct rp_filter_conf {
+	uint8_t policy[RP_FILTER_POLICY_CHAINS]; /**< enum rp_filter_policy_conf: input, forward, output */
+	int policy_line[RP_FILTER_POLICY_CHAINS];
+	char **rules;        /**< rule strings (iptables command tails), NULL when absent */
+	int *rule_lines;     /**< the config line of each */
+	unsigned n_rules;
+	char *rules_file;    /**< resolved against the config file's directory; NULL when absent */
+	int rules_file_line;
+	int revalidate;      /**< filter.revalidate; default 0 (netfilter's behaviour) */
+	int line;            /**< of the section; 0 when there is none */
+};
+
 struct rp_config {
 	char path[RP_PATH_MAX];
 
@@ -148,6 +174,8 @@ struct rp_config {
 	char control_socket[RP_PATH_MAX]; /**< `control.socket`; default /run/rampart/rampart.sock */
 
 	struct rp_ct_config conntrack;
+
+	struct rp_filter_conf filter;
 };
 
 /**

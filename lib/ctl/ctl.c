@@ -27,6 +27,8 @@
 static struct rp_ctl *g_ctl; /* telemetry callbacks take no argument */
 
 static int ct_post(struct rp_worker *w);
+static struct rp_filter_worker *filter_counters(const struct rp_dp *dp, struct rp_filter_live *fl,
+						int zero);
 
 static uint64_t
 now_ms(void)
@@ -238,6 +240,44 @@ tel_conntrack(const char *cmd __rte_unused, const char *params __rte_unused, str
 }
 
 static int
+tel_filter(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	static const char *const chain_names[RP_CHAIN_BUILTIN_MAX] = {"INPUT", "FORWARD", "OUTPUT"};
+
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&g_ctl->filter_lock);
+	struct rp_filter_live *fl = g_ctl->dp->filter;
+	if (fl == NULL) {
+		pthread_mutex_unlock(&g_ctl->filter_lock);
+		rte_tel_data_add_dict_string(d, "filter", "none");
+		return 0;
+	}
+	struct rp_filter_worker *sum = filter_counters(g_ctl->dp, fl, 0);
+	rte_tel_data_add_dict_u64(d, "generation", fl->generation);
+	rte_tel_data_add_dict_int(d, "rules", (int)fl->rs->n_rules);
+	for (unsigned c = 0; c < RP_CHAIN_BUILTIN_MAX && sum; c++) {
+		const struct rp_chain *ch = &fl->rs->chains[c];
+		struct rte_tel_data *t = rte_tel_data_alloc();
+		uint64_t matched = 0;
+		if (t == NULL)
+			break;
+		for (unsigned i = 0; i < ch->n_rules; i++)
+			matched += sum->pkts[ch->rules[i].id];
+		rte_tel_data_start_dict(t);
+		rte_tel_data_add_dict_string(t, "policy", rp_target_name(ch->policy));
+		rte_tel_data_add_dict_int(t, "rules", (int)ch->n_rules);
+		rte_tel_data_add_dict_u64(t, "rule_packets", matched);
+		rte_tel_data_add_dict_u64(t, "policy_packets", sum->policy_pkts[c]);
+		rte_tel_data_add_dict_u64(t, "policy_bytes", sum->policy_bytes[c]);
+		if (rte_tel_data_add_dict_container(d, chain_names[c], t, 0) != 0)
+			rte_tel_data_free(t);
+	}
+	pthread_mutex_unlock(&g_ctl->filter_lock);
+	rp_filter_worker_free(sum);
+	return 0;
+}
+
+static int
 tel_status(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
@@ -257,6 +297,7 @@ tel_status(const char *cmd __rte_unused, const char *params __rte_unused, struct
 struct request {
 	char cmd[32];
 	int json;
+	int save, zero; /* rules */
 	unsigned offset;
 	unsigned limit; /* 0 = all */
 	/* conntrack filters and tuples */
@@ -279,6 +320,10 @@ parse_request(const char *line, struct request *r)
 	while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
 		if (strcmp(tok, "json") == 0)
 			r->json = 1;
+		else if (strcmp(tok, "save") == 0)
+			r->save = 1;
+		else if (strcmp(tok, "zero") == 0)
+			r->zero = 1;
 		else if (strncmp(tok, "offset=", 7) == 0)
 			r->offset = (unsigned)strtoul(tok + 7, NULL, 10);
 		else if (strncmp(tok, "limit=", 6) == 0)
@@ -650,6 +695,89 @@ answer_conntrack_flush(struct rp_ctl *ctl, FILE *out)
 	fprintf(out, "rampart conntrack: connection tracking table has been emptied.\n");
 }
 
+/* ---- filter ------------------------------------------------------------------ */
+
+/*
+ * Counters as shown: every worker's summed, minus what `rules --zero` set
+ * aside (workers keep counting undisturbed; zeroing never writes to them).
+ * Returns a one-worker state holding the result, or NULL.
+ */
+static struct rp_filter_worker *
+filter_counters(const struct rp_dp *dp, struct rp_filter_live *fl, int zero)
+{
+	struct rp_filter_worker *sum = rp_filter_worker_create(fl->rs, 1);
+	unsigned n = fl->rs->n_rules;
+
+	if (sum == NULL)
+		return NULL;
+	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
+		const struct rp_filter_worker *fw = fl->fw[wi];
+		for (unsigned r = 0; r < n; r++) {
+			sum->pkts[r] += rp_read_counter(&fw->pkts[r]);
+			sum->bytes[r] += rp_read_counter(&fw->bytes[r]);
+		}
+		for (unsigned c = 0; c < RP_CHAIN_BUILTIN_MAX; c++) {
+			sum->policy_pkts[c] += rp_read_counter(&fw->policy_pkts[c]);
+			sum->policy_bytes[c] += rp_read_counter(&fw->policy_bytes[c]);
+		}
+	}
+	if (zero) {
+		if (fl->zero_pkts == NULL) {
+			fl->zero_pkts = calloc(n ? n : 1, sizeof(uint64_t));
+			fl->zero_bytes = calloc(n ? n : 1, sizeof(uint64_t));
+		}
+		if (fl->zero_pkts && fl->zero_bytes) {
+			memcpy(fl->zero_pkts, sum->pkts, n * sizeof(uint64_t));
+			memcpy(fl->zero_bytes, sum->bytes, n * sizeof(uint64_t));
+			memcpy(fl->zero_policy_pkts, sum->policy_pkts, sizeof(fl->zero_policy_pkts));
+			memcpy(fl->zero_policy_bytes, sum->policy_bytes, sizeof(fl->zero_policy_bytes));
+		}
+	}
+	if (fl->zero_pkts && fl->zero_bytes) {
+		for (unsigned r = 0; r < n; r++) {
+			sum->pkts[r] -= fl->zero_pkts[r];
+			sum->bytes[r] -= fl->zero_bytes[r];
+		}
+		for (unsigned c = 0; c < RP_CHAIN_BUILTIN_MAX; c++) {
+			sum->policy_pkts[c] -= fl->zero_policy_pkts[c];
+			sum->policy_bytes[c] -= fl->zero_policy_bytes[c];
+		}
+	}
+	return sum;
+}
+
+static void
+answer_rules(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	struct rp_filter_live *fl = ctl->dp->filter; /* the control thread swaps it: stable here */
+
+	if (fl == NULL) {
+		fprintf(out, "# no filter section: every packet is accepted\n");
+		return;
+	}
+	struct rp_filter_worker *sum = filter_counters(ctl->dp, fl, r->zero);
+	if (sum == NULL) {
+		fprintf(out, "error: out of memory\n");
+		return;
+	}
+	if (r->save)
+		fprintf(out, "# rampart generation %lu\n", fl->generation);
+	rp_ruleset_print(fl->rs, &sum, 1, r->save, out);
+	rp_filter_worker_free(sum);
+}
+
+static void
+answer_reload(struct rp_ctl *ctl, FILE *out)
+{
+	if (ctl->reload == NULL) {
+		fprintf(out, "error: reload is not available\n");
+		return;
+	}
+	pthread_mutex_lock(&ctl->filter_lock);
+	ctl->reload(ctl->reload_arg, out);
+	pthread_mutex_unlock(&ctl->filter_lock);
+}
+
 int
 rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
 {
@@ -671,12 +799,16 @@ rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
 		answer_conntrack_delete(ctl, &r, out);
 	else if (strcmp(r.cmd, "conntrack-flush") == 0)
 		answer_conntrack_flush(ctl, out);
+	else if (strcmp(r.cmd, "rules") == 0)
+		answer_rules(ctl, &r, out);
+	else if (strcmp(r.cmd, "reload") == 0)
+		answer_reload(ctl, out);
 	else
 		goto bad;
 	return 0;
 bad:
 	fprintf(out, "error: unknown request \"%.*s\" (commands: status, stats, routes, neighbours, "
-		     "conntrack, conntrack-delete, conntrack-flush; options: json offset=N limit=N "
+		     "conntrack, conntrack-delete, conntrack-flush, rules, reload; options: json offset=N limit=N "
 		     "proto=N src=A dst=A sport=N dport=N state=S)\n", (int)strcspn(line, "\r\n"), line);
 	return -EINVAL;
 }
@@ -790,6 +922,7 @@ rp_ctl_init(struct rp_ctl *ctl, struct rp_dp *dp, const char *socket_path)
 		{"/rampart/workers", tel_workers, "Per-worker loop counters. No parameters."},
 		{"/rampart/routes", tel_routes, "First 64 routes (rampartctl routes lists all)."},
 		{"/rampart/neighbours", tel_neighbours, "First 64 neighbours (rampartctl neighbours lists all)."},
+		{"/rampart/filter", tel_filter, "Ruleset generation and per-chain totals (rampartctl rules lists it)."},
 		{"/rampart/conntrack", tel_conntrack, "Connections per protocol and TCP state, conntrack counters."},
 	};
 
@@ -800,6 +933,7 @@ rp_ctl_init(struct rp_ctl *ctl, struct rp_dp *dp, const char *socket_path)
 		ctl->version = "?";
 	pthread_mutex_init(&ctl->lock, NULL);
 	pthread_mutex_init(&ctl->ct_lock, NULL);
+	pthread_mutex_init(&ctl->filter_lock, NULL);
 	g_ctl = ctl;
 	for (size_t i = 0; i < RTE_DIM(eps); i++)
 		rte_telemetry_register_cmd(eps[i].cmd, eps[i].fn, eps[i].help);

@@ -18,7 +18,8 @@
  * Socket protocol: the client sends one line, `COMMAND [json] [offset=N]
  * [limit=N] [proto=N src=A dst=A sport=N dport=N state=S]`; the server
  * answers with the output and closes. Commands: status, stats, routes,
- * neighbours, conntrack, conntrack-delete, conntrack-flush. Conntrack
+ * neighbours, conntrack, conntrack-delete, conntrack-flush, rules [save]
+ * [zero], reload. Conntrack
  * requests go to the workers' mailboxes (the control thread waits, the
  * workers never do).
  */
@@ -36,6 +37,10 @@ struct rp_ctl {
 	char socket_path[RP_PATH_MAX];
 	uint64_t start_tsc;
 	const char *version;
+	/** `reload`: re-read the filter section; writes "generation N" or the errors; 0 or -1 */
+	int (*reload)(void *arg, FILE *out);
+	void *reload_arg;
+	pthread_mutex_t filter_lock; /**< held while the ruleset is swapped; telemetry reads under it */
 };
 
 /**

@@ -30,6 +30,7 @@
 #include "rampart_route.h"
 #include "rampart_config.h"
 #include "rampart_conntrack.h"
+#include "rampart_filter.h"
 #include "rampart_reasm.h"
 
 /* ICMP types and codes the router sends (RFC 792, RFC 1812) */
@@ -58,6 +59,25 @@ struct rp_port {
 };
 
 struct rp_dp;
+
+/**
+ * A published ruleset with its per-worker state (counters, limit buckets).
+ * Workers read dp->filter once per burst; the control thread replaces it
+ * with one atomic store and frees the old one after an RCU grace period.
+ */
+struct rp_filter_live {
+	struct rp_ruleset *rs;
+	struct rp_filter_worker *fw[RP_MAX_WORKERS];
+	uint64_t generation;
+	/* rampartctl rules --zero: counters shown are the sums minus these */
+	uint64_t *zero_pkts, *zero_bytes;
+	uint64_t zero_policy_pkts[RP_CHAIN_BUILTIN_MAX], zero_policy_bytes[RP_CHAIN_BUILTIN_MAX];
+};
+
+#define RP_LOG_LINE_MAX 512 /**< one LOG line, as queued to the control thread */
+#define RP_LOG_RING_SIZE 1024
+#define RP_LOG_RATE 100     /**< LOG lines per second per worker ... */
+#define RP_LOG_BURST 200    /**< ... with this burst */
 
 #define RP_TXQ_SIZE 64 /**< packets buffered per egress port before a tx_burst */
 
@@ -95,6 +115,10 @@ struct rp_worker {
 	struct rp_icmp_bucket icmp; /**< this worker's ICMP error rate limit */
 	unsigned idle_loops;
 	struct rp_ct_mailbox ct_mailbox; /**< requests from the control thread */
+	struct rp_icmp_bucket log_bucket; /**< LOG lines per second */
+	/* the burst being filtered, for the LOG callback (which sees rp_filter_pkt) */
+	struct rte_mbuf **filter_mbufs;
+	const struct rp_filter_pkt *filter_pkts;
 	struct rp_txq txq[RP_MAX_PORTS];
 } __rte_cache_aligned;
 
@@ -113,6 +137,8 @@ struct rp_dp {
 	struct rte_mempool *pool;          /**< packets */
 	struct rte_ring *to_ctl;           /**< workers -> control thread */
 	struct rte_rcu_qsbr *qsv;          /**< workers report quiescence each loop */
+	struct rp_filter_live *filter;     /**< the ruleset in force; NULL = accept everything */
+	struct rte_ring *log_ring;         /**< LOG lines (RP_LOG_LINE_MAX-byte elements) to the control thread */
 
 	unsigned burst;
 	unsigned idle_sleep_us;
@@ -191,6 +217,18 @@ uint32_t rp_dp_port_src_addr(const struct rp_dp *dp, uint8_t port, uint32_t dst)
  * must have room for the Ethernet header at its start.
  */
 void rp_worker_output(struct rp_worker *w, struct rte_mbuf *m);
+
+/**
+ * Publish @p live as the ruleset in force (control thread): one atomic
+ * store, then wait for a grace period and free the previous one.
+ */
+void rp_dp_filter_publish(struct rp_dp *dp, struct rp_filter_live *live);
+
+/** Free a ruleset and its worker states (no worker may still use it). */
+void rp_filter_live_free(struct rp_filter_live *live);
+
+/** Write queued LOG lines to @p out (control thread). @return lines written. */
+unsigned rp_dp_drain_log(struct rp_dp *dp, FILE *out);
 
 /** Sum of all workers' and the control thread's counters. */
 void rp_dp_sum_stats(const struct rp_dp *dp, struct rp_worker_stats *sum);

@@ -5,6 +5,8 @@
  * share. Runs on the main lcore only; it may take its time but never blocks
  * a worker: everything it sends goes through a worker's inbox ring.
  */
+#include <stdlib.h>
+
 #include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -236,6 +238,10 @@ rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg)
 	dp->to_ctl = rte_ring_create("rp_to_ctl", RP_RING_SIZE, socket, RING_F_SC_DEQ);
 	if (dp->to_ctl == NULL)
 		goto fail;
+	dp->log_ring = rte_ring_create_elem("rp_log", RP_LOG_LINE_MAX, RP_LOG_RING_SIZE, socket,
+					    RING_F_SC_DEQ);
+	if (dp->log_ring == NULL)
+		goto fail;
 	rp_dp_ct_conf(cfg, &ct_conf);
 	qs_size = rte_rcu_qsbr_get_memsize(dp->n_workers);
 	dp->qsv = rte_zmalloc_socket("rp_qsbr", qs_size, RTE_CACHE_LINE_SIZE, socket);
@@ -254,6 +260,7 @@ rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg)
 		w->id = i;
 		w->lcore = lcore;
 		bucket_init(&w->icmp, cfg->icmp.ratelimit_pps, cfg->icmp.burst);
+		bucket_init(&w->log_bucket, RP_LOG_RATE, RP_LOG_BURST);
 		snprintf(name, sizeof(name), "rp_inbox_%u", i);
 		w->inbox = rte_ring_create(name, RP_RING_SIZE, wsock, RING_F_SC_DEQ);
 		if (w->inbox == NULL)
@@ -313,8 +320,56 @@ rp_dp_free_workers(struct rp_dp *dp)
 		rte_ring_free(dp->to_ctl);
 		dp->to_ctl = NULL;
 	}
+	rte_ring_free(dp->log_ring);
+	dp->log_ring = NULL;
+	rp_filter_live_free(dp->filter);
+	dp->filter = NULL;
 	rte_free(dp->qsv);
 	dp->qsv = NULL;
+}
+
+/* ---- rulesets -------------------------------------------------------------- */
+
+void
+rp_filter_live_free(struct rp_filter_live *live)
+{
+	if (live == NULL)
+		return;
+	for (unsigned i = 0; i < RP_MAX_WORKERS; i++)
+		rp_filter_worker_free(live->fw[i]);
+	rp_ruleset_free(live->rs);
+	free(live->zero_pkts);
+	free(live->zero_bytes);
+	free(live);
+}
+
+void
+rp_dp_filter_publish(struct rp_dp *dp, struct rp_filter_live *live)
+{
+	struct rp_filter_live *old = dp->filter;
+
+	__atomic_store_n(&dp->filter, live, __ATOMIC_RELEASE);
+	/* every worker has finished the burst that may have read the old one
+	 * (sleeping workers are offline and do not hold it) */
+	if (dp->qsv)
+		rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
+	rp_filter_live_free(old);
+}
+
+unsigned
+rp_dp_drain_log(struct rp_dp *dp, FILE *out)
+{
+	char line[RP_LOG_LINE_MAX];
+	unsigned n = 0;
+
+	while (dp->log_ring && rte_ring_sc_dequeue_elem(dp->log_ring, line, sizeof(line)) == 0) {
+		line[sizeof(line) - 1] = '\0';
+		fprintf(out, "%s\n", line);
+		n++;
+	}
+	if (n)
+		fflush(out);
+	return n;
 }
 
 void

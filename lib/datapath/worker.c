@@ -283,18 +283,129 @@ confirm(struct rp_worker *w, struct rte_mbuf *m)
 	return 0;
 }
 
+/* ---- the filter ---------------------------------------------------------------- */
+
+/* LOG: format the line here, print it on the control thread (no syscall on a worker). */
+static void
+filter_log(void *arg, const struct rp_rule *r, const struct rp_filter_pkt *p)
+{
+	struct rp_worker *w = arg;
+	struct rp_dp *dp = w->dp;
+	char line[RP_LOG_LINE_MAX];
+	struct rte_mbuf *m = w->filter_mbufs[p - w->filter_pkts];
+	const char *in = p->in_port < dp->n_ports ? dp->ports[p->in_port].name : "";
+	const char *out = p->out_port < dp->n_ports ? dp->ports[p->out_port].name : "";
+
+	if (!rp_icmp_bucket_take(&w->log_bucket, rte_rdtsc())) {
+		w->stats.events[RP_EV_LOG_SUPPRESSED]++;
+		return;
+	}
+	memset(line, 0, sizeof(line));
+	rp_pkt_log_format(line, sizeof(line), m, r->log_prefix, in, out);
+	if (dp->log_ring == NULL || rte_ring_mp_enqueue_elem(dp->log_ring, line, sizeof(line)) != 0) {
+		w->stats.events[RP_EV_LOG_SUPPRESSED]++;
+		return;
+	}
+	w->stats.events[RP_EV_LOG_LINES]++;
+}
+
+/* ICMP codes of --reject-with (tcp-reset is a RST instead) */
+static const uint8_t reject_code[] = {
+	[RP_REJ_PORT_UNREACH] = 3,   [RP_REJ_NET_UNREACH] = 0,     [RP_REJ_HOST_UNREACH] = 1,
+	[RP_REJ_PROTO_UNREACH] = 2,  [RP_REJ_NET_PROHIBITED] = 9,  [RP_REJ_HOST_PROHIBITED] = 10,
+	[RP_REJ_ADMIN_PROHIBITED] = 13,
+};
+
+/* REJECT: answer as netfilter's REJECT target does, then drop. */
+static void
+reject_and_drop(struct rp_worker *w, struct rte_mbuf *m, uint8_t with, int local)
+{
+	struct rp_meta *md = rp_meta(m);
+	struct rte_mbuf *e = NULL;
+	uint32_t why;
+
+	if (with == RP_REJ_TCP_RESET) {
+		if (md->proto == IPPROTO_TCP)
+			e = rp_tcp_reset(w->dp->pool, m, &why);
+	} else if (rp_icmp_bucket_take(&w->icmp, rte_rdtsc())) {
+		/* from the address the packet was for when it was ours, else from the ingress port's */
+		uint32_t src = local ? md->dst : rp_dp_port_src_addr(w->dp, md->in_port, md->src);
+		e = rp_icmp_reject(w->dp->pool, m, reject_code[with], src);
+		if (e)
+			w->stats.events[RP_EV_ICMP_ERR_SENT]++;
+	} else {
+		w->stats.events[RP_EV_ICMP_ERR_RATELIMITED]++;
+	}
+	if (e)
+		rp_worker_output(w, e);
+	drop(w, m, RP_DROP_FILTER_REJECT);
+}
+
+/*
+ * Run one chain over @p n packets and keep those it accepts (in order) in
+ * @p pkts; drop or reject the others. Returns how many were kept.
+ */
+static unsigned
+filter_chain(struct rp_worker *w, struct rp_filter_live *fl, enum rp_chain_id chain,
+	     struct rte_mbuf **pkts, unsigned n)
+{
+	struct rp_filter_pkt fp[RP_BURST_MAX];
+	struct rp_filter_result res[RP_BURST_MAX];
+	struct rp_filter_worker *fw = fl->fw[w->id];
+	unsigned kept = 0;
+
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct rp_meta *md = rp_meta(pkts[i]);
+		rp_filter_pkt_from_mbuf(pkts[i], md->in_port,
+					chain == RP_CHAIN_INPUT ? 0xff : md->out_port, &fp[i]);
+	}
+	w->filter_mbufs = pkts;
+	w->filter_pkts = fp;
+	fw->log = filter_log;
+	fw->log_arg = w;
+	rp_filter_classify(fl->rs, chain, fp, n, fw, rte_rdtsc(), res);
+	for (unsigned i = 0; i < n; i++) {
+		if (likely(res[i].verdict == RP_T_ACCEPT))
+			pkts[kept++] = pkts[i];
+		else if (res[i].verdict == RP_T_REJECT)
+			reject_and_drop(w, pkts[i], res[i].reject_with, chain == RP_CHAIN_INPUT);
+		else
+			drop(w, pkts[i], RP_DROP_FILTER_DROP);
+	}
+	return kept;
+}
+
+/*
+ * The size to fragment a forwarded packet to, or 0 when it fits the egress
+ * MTU. A reassembled datagram leaves in fragments no larger than the largest
+ * it came in (Linux's frag_max_size), and only that size decides
+ * "fragmentation needed" for it.
+ */
+static inline uint16_t
+frag_size(const struct rp_dp *dp, const struct rp_meta *md)
+{
+	uint16_t mtu = dp->ports[md->out_port].mtu;
+	uint16_t size = md->frag_max && md->frag_max < mtu ? md->frag_max : mtu;
+	return md->ip_len > size ? size : 0;
+}
+
 /*
  * Stage 2, on packets this worker owns (received or handed over): conntrack
- * classification, routing, and forwarding or local delivery.
+ * classification, routing, the INPUT or FORWARD chain, then local delivery
+ * or forwarding. The order is netfilter's: conntrack (PREROUTING), routing,
+ * the TTL and MTU checks of ip_forward, FORWARD (or INPUT), confirmation.
  */
 static void
 route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 {
 	struct rp_dp *dp = w->dp;
-	struct rte_mbuf *fwd[RP_BURST_MAX];
+	struct rp_filter_live *fl = __atomic_load_n(&dp->filter, __ATOMIC_ACQUIRE);
+	struct rte_mbuf *fwd[RP_BURST_MAX], *local[RP_BURST_MAX];
 	uint32_t dsts[RP_BURST_MAX], nexthops[RP_BURST_MAX];
 	uint64_t nhs[RP_BURST_MAX], l2s[RP_BURST_MAX];
-	unsigned n_fwd = 0;
+	unsigned n_fwd = 0, n_local = 0, n_out = 0;
 
 	/* conntrack first, as netfilter's PREROUTING: states for every packet */
 	if (w->ct)
@@ -308,15 +419,13 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 		enum rp_route_type type = rp_nh_type(nhs[i]);
 
 		if (unlikely(type != RP_RT_DIRECT && type != RP_RT_GATEWAY)) {
-			if (type == RP_RT_LOCAL) {
-				if (confirm(w, m) == 0)
-					local_deliver(w, m);
-			} else if (type == RP_RT_NONE) {
+			if (type == RP_RT_LOCAL)
+				local[n_local++] = m;
+			else if (type == RP_RT_NONE)
 				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_NET, 0,
 						    RP_DROP_NO_ROUTE);
-			} else {
+			else
 				drop(w, m, RP_DROP_BROADCAST);
-			}
 			continue;
 		}
 		/* a router forwards only frames sent to its own MAC (RFC 1812 5.3.4) */
@@ -330,40 +439,47 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 			continue;
 		}
 		uint8_t out = rp_nh_port(nhs[i]);
-		uint32_t nexthop = type == RP_RT_GATEWAY ? rp_nh_gw(nhs[i]) : md->dst;
-		uint16_t mtu = dp->ports[out].mtu;
 		md->out_port = out;
-		/* a reassembled datagram leaves in fragments no larger than the largest
-		 * it came in, and only those decide "fragmentation needed" (Linux's
-		 * frag_max_size) */
-		uint16_t frag_mtu = md->frag_max && md->frag_max < mtu ? md->frag_max : mtu;
-		if (unlikely(md->ip_len > frag_mtu)) {
-			uint16_t largest = md->frag_max ? md->frag_max : md->ip_len;
-			if ((md->flags & RP_F_DF) && largest > mtu) {
-				icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_FRAG_NEEDED,
-						    mtu, RP_DROP_FRAG_NEEDED);
-				continue;
-			}
-			if (confirm(w, m) != 0)
-				continue;
-			rp_ipv4_dec_ttl(rp_ip(m));
-			w->stats.events[RP_EV_FORWARDED]++;
-			fragment_and_send(w, m, nexthop, out, frag_mtu);
+		md->nexthop = type == RP_RT_GATEWAY ? rp_nh_gw(nhs[i]) : md->dst;
+		if (unlikely(frag_size(dp, md) != 0) && (md->flags & RP_F_DF) &&
+		    (md->frag_max ? md->frag_max : md->ip_len) > dp->ports[out].mtu) {
+			icmp_error_and_drop(w, m, RP_ICMP_DEST_UNREACH, RP_ICMP_UNREACH_FRAG_NEEDED,
+					    dp->ports[out].mtu, RP_DROP_FRAG_NEEDED);
 			continue;
 		}
+		/* before the FORWARD chain, as ip_forward does: LOG shows it, REJECT quotes it */
+		rp_ipv4_dec_ttl(rp_ip(m));
+		fwd[n_fwd++] = m;
+	}
+
+	/* the chains; then an accepted NEW packet becomes a connection (confirm) */
+	if (fl) {
+		n_local = filter_chain(w, fl, RP_CHAIN_INPUT, local, n_local);
+		n_fwd = filter_chain(w, fl, RP_CHAIN_FORWARD, fwd, n_fwd);
+	}
+	for (unsigned i = 0; i < n_local; i++)
+		if (confirm(w, local[i]) == 0)
+			local_deliver(w, local[i]);
+	for (unsigned i = 0; i < n_fwd; i++) {
+		struct rte_mbuf *m = fwd[i];
+		struct rp_meta *md = rp_meta(m);
 		if (confirm(w, m) != 0)
 			continue;
-		rp_ipv4_dec_ttl(rp_ip(m));
-		fwd[n_fwd] = m;
-		nexthops[n_fwd++] = nexthop;
+		w->stats.events[RP_EV_FORWARDED]++;
+		uint16_t fsize = frag_size(dp, md);
+		if (unlikely(fsize)) {
+			fragment_and_send(w, m, md->nexthop, md->out_port, fsize);
+			continue;
+		}
+		fwd[n_out] = m;
+		nexthops[n_out++] = md->nexthop;
 	}
-	if (n_fwd == 0)
+	if (n_out == 0)
 		return;
 
 	/* next hops to MAC addresses, in bulk, then out */
-	rp_neigh_lookup_bulk(dp->neigh, w->id, nexthops, l2s, n_fwd);
-	w->stats.events[RP_EV_FORWARDED] += n_fwd;
-	for (unsigned i = 0; i < n_fwd; i++) {
+	rp_neigh_lookup_bulk(dp->neigh, w->id, nexthops, l2s, n_out);
+	for (unsigned i = 0; i < n_out; i++) {
 		struct rte_mbuf *m = fwd[i];
 		uint8_t out = rp_meta(m)->out_port;
 		if (likely((l2s[i] & RP_L2_VALID) && rp_l2_port(l2s[i]) == out)) {

@@ -13,13 +13,17 @@
  *    naming file, line, rule and the offending word;
  *  - the linear evaluator (linear.c): the reference semantics, one packet
  *    at a time, rule after rule, jumps and returns as iptables does them;
- *  - the compiled form (compile.c, classify.c): each built-in chain
- *    flattened (user chains inlined) and cut into segments: runs of rules
- *    rte_acl can express exactly become one rte_acl context each (first
- *    match = highest priority), the rules between them ("barriers": LOG,
- *    -m limit, conditional RETURN inside an inlined chain, expansions too
- *    large) are evaluated with the linear matcher. Classification walks the
- *    segments in order, so first-match semantics is kept exactly.
+ *  - the compiled form (compile.c, classify.c, design in filter_prog.h):
+ *    each built-in chain flattened (user chains inlined, RETURN and -g
+ *    turned into skips to the end of the inlined chain) and cut into
+ *    segments: runs of deciding rules rte_acl can express exactly become
+ *    one rte_acl context each (first match = highest priority), the rules
+ *    between them ("barriers": -m limit, --ctproto/--ctorig*, -j with such
+ *    matches, expansions too large) are evaluated with the linear matcher.
+ *    Rules that only count or LOG (no target, LOG, the -j rule itself) are
+ *    in no context: they are checked per packet, in rule order, up to where
+ *    the packet was decided. Classification walks the segments in order,
+ *    so first-match semantics and the counters are kept exactly.
  *
  * A ruleset is immutable once compiled; the datapath reads it through one
  * pointer swapped atomically on reload (RCU). Counters and -m limit tokens
@@ -36,6 +40,7 @@
 #define RP_FILTER_LOG_PREFIX_MAX 30  /**< --log-prefix bytes (iptables: 29 + NUL) */
 #define RP_FILTER_COMMENT_MAX 256
 #define RP_FILTER_PORTS_MAX 16       /**< = RP_MAX_PORTS */
+#define RP_FILTER_MAX_DEPTH 64       /**< nested -j CHAIN calls; rp_ruleset_compile rejects deeper rulesets */
 
 /** The built-in chains (user chains follow them in rp_ruleset.chains). */
 enum rp_chain_id {
@@ -98,6 +103,25 @@ struct rp_range16 { uint16_t lo, hi; };
 
 /* rp_match.negated: the same bits, set when the match is negated with '!' */
 
+/**
+ * The -m modules of a rule (and the protocol modules -p tcp/udp/icmp imply),
+ * kept only so that a listing shows them in the order they were written and
+ * tells -m state from -m conntrack --ctstate; matching never reads them.
+ */
+enum rp_match_mod {
+	RP_MOD_NONE = 0,
+	RP_MOD_TCP,
+	RP_MOD_UDP,
+	RP_MOD_ICMP,
+	RP_MOD_MULTIPORT,
+	RP_MOD_STATE,      /**< the states came from -m state --state */
+	RP_MOD_CONNTRACK,  /**< --ctstate/--ctproto/--ctorigsrc/--ctorigdst */
+	RP_MOD_IPRANGE,
+	RP_MOD_LIMIT,
+	RP_MOD_COMMENT,
+	RP_MOD_MAX,
+};
+
 /** -m multiport: which ports it looks at. */
 enum rp_mport_kind { RP_MPORT_SRC = 1, RP_MPORT_DST, RP_MPORT_ANY };
 
@@ -127,6 +151,8 @@ struct rp_match {
 	uint64_t limit_period_us;/**< e.g. 3/hour -> rate 3, period 3600e6 */
 	uint32_t limit_burst;    /**< --limit-burst, default 5 */
 	char comment[RP_FILTER_COMMENT_MAX];
+	/** listing only: enum rp_match_mod in the order written, RP_MOD_NONE after the last */
+	uint8_t mods[RP_MOD_MAX - 1];
 };
 
 /** One rule. */
@@ -196,10 +222,26 @@ struct rp_filter_source {
 struct rp_ruleset *rp_ruleset_parse(const struct rp_filter_source *src,
 				    const struct rp_filter_ports *ports, FILE *err, int *n_errors);
 
+/** Free a ruleset, its compiled programs too (rp_filter_prog_free). NULL is fine. */
 void rp_ruleset_free(struct rp_ruleset *rs);
 
 /** Chain index by name, or -1. */
 int rp_ruleset_chain(const struct rp_ruleset *rs, const char *name);
+
+struct rp_config;
+
+/**
+ * Point @p src at the `filter` section of a loaded config (no copy: @p src
+ * is valid while @p cfg is). The config's rules_file is already resolved
+ * against the config file's directory.
+ */
+void rp_filter_source_from_config(const struct rp_config *cfg, struct rp_filter_source *src);
+
+/** A protocol's name as iptables-save writes it ("tcp", "gre"), or NULL. */
+const char *rp_filter_proto_name(uint8_t proto);
+
+/** --reject-with's name ("icmp-port-unreachable"), or NULL. */
+const char *rp_reject_with_name(uint8_t reject_with);
 
 /* ---- packets as the filter sees them ------------------------------------ */
 
@@ -238,6 +280,7 @@ struct rp_filter_worker {
 	uint64_t policy_bytes[RP_CHAIN_BUILTIN_MAX];
 	uint64_t *limit_credit;  /**< [n_rules] token bucket state, in TSC cycles */
 	uint64_t *limit_last;
+	uint64_t *limit_cost;    /**< [n_rules] TSC cycles one token costs this worker (rate / n_workers) */
 	unsigned n_rules;
 	unsigned n_workers;      /**< the box's -m limit rate is shared among workers */
 	/** LOG sink: called for each packet a LOG rule matches (rate-limited by the caller) */
@@ -271,9 +314,16 @@ int rp_filter_rule_matches(const struct rp_rule *r, const struct rp_filter_pkt *
  */
 int rp_ruleset_compile(struct rp_ruleset *rs, const char *name_prefix, FILE *err);
 
+/** Free one compiled chain (rte_acl contexts included); NULL is a no-op. rp_ruleset_free calls it. */
+void rp_filter_prog_free(struct rp_filter_prog *prog);
+
 /**
  * Classify a burst in one chain with the compiled form: same results as
- * rp_filter_eval_linear on each packet, in bulk.
+ * rp_filter_eval_linear on each packet, in bulk (verdicts, rules, counters,
+ * LOG calls and -m limit tokens, each bucket drawn in packet order; the LOG
+ * calls of different packets may interleave differently). fw->log receives
+ * pointers into @p pkts. @p fw NULL: a dry run. A chain not compiled is
+ * evaluated with rp_filter_eval_linear.
  */
 void rp_filter_classify(const struct rp_ruleset *rs, enum rp_chain_id chain,
 			const struct rp_filter_pkt *pkts, unsigned n, struct rp_filter_worker *fw,
@@ -292,9 +342,13 @@ void rp_filter_prog_info(const struct rp_ruleset *rs, enum rp_chain_id chain,
 
 /* ---- listing ---------------------------------------------------------------- */
 
+#define RP_PRINT_SAVE 1  /**< iptables-save -c format */
+#define RP_PRINT_EXACT 2 /**< -L with exact counters (as -x), not 12K/3M */
+
 /**
  * Print @p rs as `iptables -L -v -n` (with the counters summed over
- * @p workers), or as `iptables-save -c` when @p save.
+ * @p workers, which may be NULL: zeros), or as `iptables-save -c` when
+ * @p save has RP_PRINT_SAVE (1).
  */
 void rp_ruleset_print(const struct rp_ruleset *rs, struct rp_filter_worker *const *workers,
 		      unsigned n_workers, int save, FILE *out);
@@ -302,6 +356,10 @@ void rp_ruleset_print(const struct rp_ruleset *rs, struct rp_filter_worker *cons
 /** Print one rule in iptables-save syntax (without counters and -A CHAIN). */
 void rp_rule_print(const struct rp_ruleset *rs, const struct rp_rule *r, FILE *out);
 
+/**
+ * A target's name: "ACCEPT", "DROP", "REJECT", "LOG", "RETURN"; "JUMP" and
+ * "GOTO" for jumps (whose listing shows the chain's name); "" for none.
+ */
 const char *rp_target_name(uint8_t target);
 
 #endif /* RAMPART_FILTER_H */

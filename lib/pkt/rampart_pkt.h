@@ -248,4 +248,143 @@ enum rp_l4_status rp_pkt_parse_l4(struct rte_mbuf *m, int verify_csum);
 /** Full IPv4 header checksum over @p ip (IHL taken from it), network order. */
 rte_be16_t rp_ipv4_cksum(const struct rte_ipv4_hdr *ip);
 
+/*
+ * ---------------------------------------------------------------------------
+ * REJECT and LOG: the packets iptables' REJECT target sends (as Linux's
+ * nf_reject_ipv4.c builds them) and the line its LOG target writes (as
+ * nf_log_syslog.c formats it). Off the fast path: one packet in many, and
+ * LOG is rate-limited by its caller. (lib/pkt/reject.c, lib/pkt/logfmt.c)
+ * ---------------------------------------------------------------------------
+ */
+
+/* ICMP destination unreachable codes (RFC 792, 1122, 1812) --reject-with names */
+#define RP_ICMP_UNREACH_NET          0  /**< icmp-net-unreachable */
+#define RP_ICMP_UNREACH_HOST         1  /**< icmp-host-unreachable */
+#define RP_ICMP_UNREACH_PROTO        2  /**< icmp-proto-unreachable */
+#define RP_ICMP_UNREACH_PORT         3  /**< icmp-port-unreachable (REJECT's default) */
+#define RP_ICMP_UNREACH_NET_PROHIB   9  /**< icmp-net-prohibited */
+#define RP_ICMP_UNREACH_HOST_PROHIB  10 /**< icmp-host-prohibited */
+#define RP_ICMP_UNREACH_ADMIN_PROHIB 13 /**< icmp-admin-prohibited */
+#define RP_ICMP_UNREACH_MAX          15 /**< highest code RFC 1812 defines */
+
+/* _(ENUM, "name", "why no TCP reset was sent") */
+#define RP_FOREACH_REJECT_WHY(_)                                                      \
+	_(SENT, "sent", "the reset was built")                                         \
+	_(NOT_TCP, "not_tcp", "not an IPv4 TCP segment")                               \
+	_(FRAGMENT, "fragment", "a later fragment, or a first one whose checksum cannot be verified") \
+	_(MALFORMED, "malformed", "TCP header truncated or data offset invalid")       \
+	_(RST, "rst", "the segment is a reset itself: never a reset for a reset")      \
+	_(BAD_CSUM, "bad_checksum", "TCP checksum wrong (netfilter answers only intact segments)") \
+	_(BROADCAST, "broadcast", "broadcast or multicast destination (link or IP layer)") \
+	_(MARTIAN_SRC, "martian_source", "the source names no single host")            \
+	_(NO_MBUF, "no_mbuf", "no mbuf for the reset, or its data room is too small")
+
+/** Why rp_tcp_reset() built no reset (RP_REJECT_SENT when it did). */
+enum rp_reject_why {
+#define RP_REJECT_WHY_ENUM(e, n, d) RP_REJECT_##e,
+	RP_FOREACH_REJECT_WHY(RP_REJECT_WHY_ENUM)
+#undef RP_REJECT_WHY_ENUM
+	RP_REJECT_WHY_MAX
+};
+
+/** Name of a rp_tcp_reset() reason ("bad_checksum"), or "unknown". */
+const char *rp_reject_why_name(uint32_t why);
+
+/**
+ * Build the TCP reset REJECT --reject-with tcp-reset answers @p orig with,
+ * as Linux's nf_send_reset: from the original destination to its source,
+ * ports swapped; if the segment carried ACK, seq = its ack_seq and flags
+ * RST; else seq 0, flags RST|ACK and ack_seq = its seq + SYN + FIN +
+ * payload length. Window 0, no options, TOS 0, IP ID 0, DF set, TTL 64
+ * (Linux's ip_default_ttl), both checksums computed.
+ *
+ * No reset (as netfilter) for a RST, a non-first fragment, a broadcast or
+ * multicast destination (L2 or IP: 255.255.255.255, 224/4; a subnet's
+ * directed broadcast is the caller's to recognise, it knows the subnets)
+ * or a wrong TCP checksum (trusting RTE_MBUF_F_RX_L4_CKSUM_GOOD/BAD when
+ * the device checked it); nor, beyond netfilter, for a martian source.
+ * An unreassembled first fragment gets none either: its checksum covers
+ * bytes that are not there (netfilter, which verifies it, fails it).
+ *
+ * @p orig is a parsed IPv4 packet (rp_meta valid from rp_pkt_parse: offsets,
+ * lengths, addresses, flags; chains allowed); the TCP header is read from
+ * the packet itself, so rp_pkt_parse_l4() need not have run. @p orig is
+ * not changed.
+ *
+ * @param mp   pool for the reset
+ * @param orig the offending segment
+ * @param why  if not NULL, set to an enum rp_reject_why (RP_REJECT_SENT on
+ *             success)
+ * @return the reset: 14 bytes for the Ethernet header (zeroed; the output
+ *         path writes it) then 40 bytes of IPv4 + TCP; rp_meta filled as
+ *         rp_pkt_parse() + rp_pkt_parse_l4() would (src, dst, proto TCP,
+ *         l3_off 14, l4_off 34, ip_len 40, ports, tcp_flags, l4_status OK,
+ *         flags RP_F_LOCAL_OUT | RP_F_DF, in_port of @p orig). NULL with
+ *         rte_errno ENOMEM (no mbuf) or EPERM (no reset is due: see @p why).
+ */
+struct rte_mbuf *rp_tcp_reset(struct rte_mempool *mp, struct rte_mbuf *orig, uint32_t *why);
+
+/**
+ * Build the ICMP destination unreachable REJECT answers @p orig with (any
+ * --reject-with but tcp-reset), through rp_icmp_error(): same header, same
+ * quote, same RFC 1812 limits (rp_icmp_error_allowed(): never about an ICMP
+ * error, a non-first fragment, a broadcast or multicast, a martian source).
+ *
+ * As Linux's nf_send_unreach, nothing is sent about a packet whose L4
+ * checksum is wrong: TCP, UDP (unless its checksum field is 0, "none"),
+ * ICMP and any protocol not listed below must sum correctly over the IP
+ * payload (the device's verdict counts for TCP and UDP); AH, ESP, SCTP,
+ * UDP-Lite, DCCP and GRE are not checked. An unreassembled first fragment
+ * of a protocol that is checked cannot be verified and gets nothing.
+ *
+ * @param mp       pool for the error
+ * @param orig     the offending packet, parsed (rp_meta valid)
+ * @param code     RP_ICMP_UNREACH_* (0 to 15)
+ * @param src_addr source of the error, host order: the original
+ *                 destination for INPUT (as Linux's icmp_send), the
+ *                 address of the egress interface for FORWARD
+ * @return the error as rp_icmp_error() returns it, with rp_meta's L4
+ *         fields filled too (dport = 3 << 8 | code, l4_payload,
+ *         l4_status OK); NULL with rte_errno EINVAL (code above 15),
+ *         EPERM (RFC 1812 forbids an error about @p orig), EBADMSG (its
+ *         checksum is wrong or cannot be verified) or ENOMEM.
+ */
+struct rte_mbuf *rp_icmp_reject(struct rte_mempool *mp, struct rte_mbuf *orig, uint8_t code,
+				uint32_t src_addr);
+
+/**
+ * Format the line iptables' LOG target writes about @p m, as Linux's
+ * nf_log_syslog.c does with LOG's default flags (no --log-tcp-sequence,
+ * --log-tcp-options, --log-ip-options, --log-uid, --log-macdecode):
+ *
+ *   PREFIXIN=lan0 OUT=wan0 MAC=dst:src:type SRC=a DST=b LEN=n TOS=0x00
+ *   PREC=0x00 TTL=64 ID=1234 DF PROTO=TCP SPT=1 DPT=2 WINDOW=512 RES=0x00
+ *   SYN URGP=0
+ *
+ * (one line, with the kernel's trailing space and no newline). The prefix
+ * is written as given (iptables adds no space after it). MAC= (the 14
+ * bytes of the Ethernet header, as hex pairs joined by ':') appears only
+ * when @p in names a port, i.e. for INPUT and FORWARD. Then CE/DF/MF and
+ * FRAG:<offset in 8-byte units>; TCP: SPT DPT WINDOW RES and the flag
+ * words AE CWR ECE URG ACK PSH RST SYN FIN, URGP (RES and AE as kernels
+ * with AccECN print them); UDP and UDP-Lite: SPT DPT LEN; ICMP: TYPE CODE,
+ * ID SEQ for echo, PARAMETER, GATEWAY, MTU, and for an error the quoted
+ * packet in [ ] (one level); AH and ESP: SPI; other protocols PROTO=<n>.
+ * A later fragment shows PROTO only; a header cut short shows
+ * "INCOMPLETE [n bytes]" as the kernel does.
+ *
+ * @param buf    where the line goes, always NUL-terminated when @p len > 0
+ * @param len    size of @p buf; a longer line is cut (the longest is about
+ *               800 bytes plus the names)
+ * @param m      a parsed IPv4 packet (rp_meta l3_off and ip_len valid;
+ *               chains allowed); not changed
+ * @param prefix --log-prefix, or NULL
+ * @param in     ingress port name, or NULL/"" (OUTPUT)
+ * @param out    egress port name, or NULL/"" (INPUT)
+ * @return the number of characters written, without the NUL (at most
+ *         @p len - 1; 0 when @p len is 0).
+ */
+int rp_pkt_log_format(char *buf, size_t len, struct rte_mbuf *m, const char *prefix,
+		      const char *in, const char *out);
+
 #endif /* RAMPART_PKT_H */

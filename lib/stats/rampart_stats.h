@@ -45,6 +45,8 @@
 	_(CTL_RING_FULL, "ctl_ring_full", "control thread's ring full (ARP or held packet)") \
 	_(NO_MBUF, "no_mbuf", "mbuf pool empty while building a packet")               \
 	_(LINK_DOWN, "link_down", "egress port's link is down")                        \
+	_(FILTER_DROP, "filter_drop", "dropped by a DROP rule or a chain's DROP policy") \
+	_(FILTER_REJECT, "filter_reject", "refused by a REJECT rule (a RST or ICMP error was sent when allowed)") \
 	_(CT_TABLE_FULL, "ct_table_full", "new connection refused: conntrack table full, nothing to evict") \
 	_(HANDOFF_FULL, "handoff_full", "the owning worker's handoff ring was full")   \
 	_(TX_FULL, "tx_full", "egress queue did not take the packet")
@@ -80,6 +82,8 @@ struct rp_port_counters {
 	_(FRAGMENTED, "fragmented", "packets fragmented for the egress MTU")    \
 	_(FRAGS_OUT, "fragments_out", "fragments produced")                       \
 	_(NEIGH_HELD, "neigh_held", "packets handed to the control thread to wait for ARP") \
+	_(LOG_LINES, "log_lines", "LOG target lines queued for the daemon's log") \
+	_(LOG_SUPPRESSED, "log_suppressed", "LOG lines not written: rate limit or full log ring") \
 	_(IDLE_SLEEPS, "idle_sleeps", "times an idle worker slept")
 
 enum rp_event {

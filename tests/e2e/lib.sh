@@ -269,3 +269,114 @@ rp_testpmd_stop() {
 	status=$?
 	rp_expect_eq "dpdk-testpmd exit status" "$status" 0
 }
+
+# ---- the filter (tests/e2e/test_filter_*.sh) --------------------------------
+
+# rp_write_filter_conf FORWARD-POLICY RULE...: write RP_CONF as the lab config
+# plus a filter section: INPUT and OUTPUT policies ACCEPT, FORWARD's as given,
+# one rule string (an iptables command tail) per line, in order, so a test can
+# find a rule's line with grep -n. '\' and '"' in a rule are escaped for
+# libconfig, so `--log-prefix "X: "` reaches the parser with its quotes.
+# Written beside RP_CONF and renamed over it, so a reload never reads half a file.
+rp_write_filter_conf() {
+	local policy=$1 rule n i=0 tmp=$RP_CONF.new
+	shift
+	n=$#
+	rp_write_conf "$tmp"
+	{
+		echo 'filter = {'
+		echo "  policy = { input = \"ACCEPT\"; forward = \"$policy\"; output = \"ACCEPT\"; };"
+		echo '  rules = ['
+		for rule in "$@"; do
+			i=$((i + 1))
+			rule=${rule//\\/\\\\}
+			rule=${rule//\"/\\\"}
+			if ((i < n)); then echo "    \"$rule\","; else echo "    \"$rule\""; fi
+		done
+		echo '  ];'
+		echo '  revalidate = false;'
+		echo '};'
+	} >>"$tmp"
+	mv -f "$tmp" "$RP_CONF"
+}
+
+# rp_warm_up_local: resolve every ARP entry on the way without crossing the
+# FORWARD chain (a ruleset may drop a ping across): the client and the server
+# each ping the appliance's address on their side; the appliance learns each
+# sender from its ARP request (as Linux does with arp_accept=0). INPUT's
+# policy is ACCEPT in the filter tests.
+rp_warm_up_local() {
+	local out
+	out=$(in_cli ping -n -c 1 -W 5 "$LAB_FW_LAN_IP" 2>&1) ||
+		rp_fail "warm-up ping from the client to $LAB_FW_LAN_IP failed: $out"
+	out=$(in_srv ping -n -c 1 -W 5 "$LAB_FW_WAN_IP" 2>&1) ||
+		rp_fail "warm-up ping from the server to $LAB_FW_WAN_IP failed: $out"
+}
+
+# rp_filter_counter SAVE CHAIN N: "PKTS:BYTES" of the Nth rule (1-based) of
+# CHAIN, or of its policy when N is "policy", read from SAVE, the output of
+# `rampartctl rules --save`. Assumed format, as `iptables-save -c`:
+#   :FORWARD DROP [12:720]
+#   [3:180] -A FORWARD -i lan0 -p tcp -m tcp --dport 80 ... -j ACCEPT
+# Rules are found by position, not by text, so the canonical spelling of a
+# rule (-m tcp added or not, option order) does not matter here.
+rp_filter_counter() {
+	awk -v chain="$2" -v n="$3" '
+		n == "policy" && $1 == ":" chain { c = $3; found = 1 }
+		n != "policy" && $2 == "-A" && $3 == chain && ++i == n { c = $1; found = 1 }
+		END { gsub(/[][]/, "", c); print c; exit !found }' <<<"$1" ||
+		rp_fail "no counter for $2 $3 in rules --save:
+$1"
+}
+
+# rp_filter_rule SAVE CHAIN N: the Nth rule of CHAIN in SAVE, without its counters.
+rp_filter_rule() {
+	awk -v chain="$2" -v n="$3" '
+		$2 == "-A" && $3 == chain && ++i == n { sub(/^\[[0-9]+:[0-9]+\] /, ""); print; found = 1 }
+		END { exit !found }' <<<"$1" || rp_fail "no rule $3 in chain $2 in rules --save:
+$1"
+}
+
+# rp_counter_sub AFTER BEFORE: "PKTS:BYTES" difference of two counters.
+rp_counter_sub() {
+	echo "$((${1%%:*} - ${2%%:*})):$((${1##*:} - ${2##*:}))"
+}
+
+# rp_snmp NS PROTO FIELD: a counter of /proc/net/snmp inside NS, e.g.
+# rp_snmp "$LAB_SRV" Tcp InSegs (segments the server's kernel received).
+rp_snmp() {
+	# shellcheck disable=SC2016 # an awk program
+	ip netns exec "$1" awk -v proto="$2:" -v field="$3" '
+		$1 == proto && !hdr { for (i = 2; i <= NF; i++) col[$i] = i; hdr = 1; next }
+		$1 == proto && hdr && (field in col) { print $col[field]; found = 1; exit }
+		END { exit !found }' /proc/net/snmp || rp_fail "no $2 $3 in $1's /proc/net/snmp"
+}
+
+# rp_http_serve_paced NS IP PORT DIR RATE: as lab_http_serve, but every
+# response body goes out at RATE bytes per second (64 KiB at a time), so a
+# download lasts a known time. (curl 7.88's --limit-rate lets whole seconds
+# of data through in bursts: a 10 MB download "at 2M" takes 0.2 to 3.5 s.)
+rp_http_serve_paced() {
+	ip netns exec "$1" python3 - "$2" "$3" "$4" "$5" >/dev/null 2>&1 <<'PY' &
+import functools, http.server, socketserver, sys, time
+ip, port, root, rate = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+
+class Paced(http.server.SimpleHTTPRequestHandler):
+    def copyfile(self, source, outputfile):
+        start, sent = time.monotonic(), 0
+        while True:
+            chunk = source.read(65536)
+            if not chunk:
+                break
+            outputfile.write(chunk)
+            sent += len(chunk)
+            ahead = sent / rate - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)
+
+socketserver.TCPServer.allow_reuse_address = True
+with socketserver.TCPServer((ip, port), functools.partial(Paced, directory=root)) as server:
+    server.serve_forever()
+PY
+	lab_wait_listen "$1" "$3"
+}

@@ -6,8 +6,10 @@
  * whatever the parser accepts goes through the crafting functions the
  * datapath would call on it, and through rp_pkt_parse_l4 with and without
  * checksum checks, with the device's L4 verdicts, and as a chain cut inside
- * its L4 header. Invariants are asserted after every step; an mbuf leak is
- * a failure too.
+ * its L4 header. REJECT's reset and unreachable are compared with a
+ * verdict computed here from the raw bytes, LOG's line with its head
+ * rebuilt here, both also from the packet as a chain. Invariants are
+ * asserted after every step; an mbuf leak is a failure too.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -366,6 +368,221 @@ check_l4(struct rte_mbuf *m)
 	}
 }
 
+/* --- REJECT and LOG: what the filter would send and write about this packet --- */
+
+static int
+is_broadcast_pkt(const struct rp_meta *meta)
+{
+	return (meta->flags & (RP_F_L2_BCAST | RP_F_L2_MCAST)) || meta->dst == UINT32_MAX ||
+	       (meta->dst >> 28) == 0xe;
+}
+
+/* The reset's verdict from the raw bytes, in netfilter's order of checks. */
+static uint32_t
+reference_reset_why(struct rte_mbuf *m)
+{
+	const struct rp_meta *meta = rp_meta(m);
+	uint32_t l4_len = meta->ip_len - (meta->l4_off - meta->l3_off);
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l4_off);
+	if (meta->proto != IPPROTO_TCP)
+		return RP_REJECT_NOT_TCP;
+	if (meta->flags & RP_F_FRAG_LATER)
+		return RP_REJECT_FRAGMENT;
+	if (l4_len < 20)
+		return RP_REJECT_MALFORMED;
+	uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+	if (doff < 20 || doff > l4_len)
+		return RP_REJECT_MALFORMED;
+	if (l4[13] & RTE_TCP_RST_FLAG)
+		return RP_REJECT_RST;
+	if (meta->flags & RP_F_FRAG)
+		return RP_REJECT_FRAGMENT;
+	if (rte_ipv4_udptcp_cksum_verify(rp_ip(m), l4) != 0)
+		return RP_REJECT_BAD_CSUM;
+	if (is_broadcast_pkt(meta))
+		return RP_REJECT_BROADCAST;
+	if (rp_ipv4_martian_src(meta->src) || (meta->src >> 28) == 0xf)
+		return RP_REJECT_MARTIAN_SRC;
+	return RP_REJECT_SENT;
+}
+
+/* nf_send_unreach's checksum rule, from the raw bytes. */
+static int
+reference_unreach_csum_ok(struct rte_mbuf *m)
+{
+	const struct rp_meta *meta = rp_meta(m);
+	uint32_t l4_len = meta->ip_len - (meta->l4_off - meta->l3_off);
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l4_off);
+	switch (meta->proto) {
+	case IPPROTO_AH:
+	case IPPROTO_ESP:
+	case IPPROTO_SCTP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_DCCP:
+	case IPPROTO_GRE:
+		return 1;
+	case IPPROTO_UDP:
+		if (l4_len < 8)
+			return 0;
+		if (l4[6] == 0 && l4[7] == 0)
+			return 1;
+		break;
+	default:
+		break;
+	}
+	if (meta->flags & RP_F_FRAG)
+		return 0;
+	if (meta->proto == IPPROTO_TCP)
+		return rte_ipv4_udptcp_cksum_verify(rp_ip(m), l4) == 0;
+	if (meta->proto == IPPROTO_UDP) {
+		uint32_t ulen = (uint32_t)l4[4] << 8 | l4[5];
+		return ulen >= 8 && ulen <= l4_len && reference_csum_ok(m, l4_len);
+	}
+	return rte_raw_cksum(l4, l4_len) == 0xffff;
+}
+
+static void
+check_reject(struct rte_mbuf *m)
+{
+	const struct rp_meta *om = rp_meta(m);
+	const struct rte_ipv4_hdr *oip = rp_ip(m);
+	const uint8_t *ol4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, om->l4_off);
+	uint16_t len = rte_pktmbuf_data_len(m);
+	static uint8_t before[FUZZ_DATA_ROOM];
+	memcpy(before, rte_pktmbuf_mtod(m, uint8_t *), len);
+	struct rp_meta meta_before = *om;
+
+	uint32_t why = RP_REJECT_WHY_MAX;
+	uint32_t want = reference_reset_why(m);
+	struct rte_mbuf *r = rp_tcp_reset(pool, m, &why);
+	FUZZ_ASSERT(why == want);
+	FUZZ_ASSERT((r != NULL) == (want == RP_REJECT_SENT));
+	FUZZ_ASSERT(memcmp(rte_pktmbuf_mtod(m, uint8_t *), before, len) == 0);
+	FUZZ_ASSERT(memcmp(om, &meta_before, sizeof(meta_before)) == 0);
+	if (r != NULL) {
+		FUZZ_ASSERT(rte_pktmbuf_pkt_len(r) == 54);
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(r, struct rte_ipv4_hdr *, 14);
+		const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(ip + 1);
+		FUZZ_ASSERT(ip->src_addr == oip->dst_addr && ip->dst_addr == oip->src_addr);
+		FUZZ_ASSERT(ip->time_to_live == 64 && ip->packet_id == 0 && ip->type_of_service == 0);
+		FUZZ_ASSERT(ip->fragment_offset == RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
+		FUZZ_ASSERT(rte_raw_cksum(ip, 20) == 0xffff);
+		FUZZ_ASSERT(rte_ipv4_udptcp_cksum_verify(ip, th) == 0);
+		FUZZ_ASSERT(memcmp(&th->src_port, ol4 + 2, 2) == 0);
+		FUZZ_ASSERT(memcmp(&th->dst_port, ol4, 2) == 0);
+		FUZZ_ASSERT(th->rx_win == 0 && th->data_off == 0x50);
+		if (ol4[13] & RTE_TCP_ACK_FLAG) {
+			FUZZ_ASSERT(th->tcp_flags == RTE_TCP_RST_FLAG);
+			FUZZ_ASSERT(memcmp(&th->sent_seq, ol4 + 8, 4) == 0 && th->recv_ack == 0);
+		} else {
+			uint32_t seq = (uint32_t)ol4[4] << 24 | ol4[5] << 16 | ol4[6] << 8 | ol4[7];
+			uint32_t doff = (uint32_t)(ol4[12] >> 4) * 4;
+			uint32_t seg = om->ip_len - (om->l4_off - om->l3_off) - doff +
+				       !!(ol4[13] & RTE_TCP_SYN_FLAG) + !!(ol4[13] & RTE_TCP_FIN_FLAG);
+			FUZZ_ASSERT(th->tcp_flags == (RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG));
+			FUZZ_ASSERT(th->sent_seq == 0 && rte_be_to_cpu_32(th->recv_ack) == seq + seg);
+		}
+		const struct rp_meta *rm = rp_meta(r);
+		FUZZ_ASSERT(rm->src == om->dst && rm->dst == om->src && rm->proto == IPPROTO_TCP);
+		FUZZ_ASSERT(rm->sport == om->dport && rm->dport == om->sport);
+		FUZZ_ASSERT(rm->flags == (RP_F_LOCAL_OUT | RP_F_DF) && rm->ip_len == 40);
+		FUZZ_ASSERT(rm->l3_off == 14 && rm->l4_off == 34 && rm->l4_status == RP_L4_OK);
+	}
+
+	/* the same packet as a chain cut in its L4 header: the same reset, byte for byte */
+	if (len >= (uint32_t)om->l4_off + 3) {
+		uint16_t h = rte_raw_cksum(before, len);
+		uint32_t c1 = RTE_MIN((uint32_t)om->l4_off + (h & 0x1f), (uint32_t)len - 2);
+		uint32_t c2 = c1 + 1 + ((h >> 5) % (len - c1 - 1));
+		struct rte_mbuf *c = as_chain(m, c1, c2);
+		uint32_t cwhy = RP_REJECT_WHY_MAX;
+		struct rte_mbuf *cr = rp_tcp_reset(pool, c, &cwhy);
+		FUZZ_ASSERT(cwhy == why && (cr != NULL) == (r != NULL));
+		if (cr != NULL)
+			FUZZ_ASSERT(memcmp(rte_pktmbuf_mtod(cr, void *), rte_pktmbuf_mtod(r, void *),
+					   54) == 0);
+		rte_pktmbuf_free(cr);
+		rte_pktmbuf_free(c);
+	}
+	rte_pktmbuf_free(r);
+
+	/* the ICMP unreachable: RFC 1812's limits, then netfilter's checksum rule */
+	uint8_t code = (uint8_t)(rte_raw_cksum(before, len) % 16);
+	int expect = rp_icmp_error_allowed(m) && reference_unreach_csum_ok(m);
+	rte_errno = 0;
+	struct rte_mbuf *e = rp_icmp_reject(pool, m, code, our_ip);
+	FUZZ_ASSERT((e != NULL) == expect);
+	if (e == NULL) {
+		FUZZ_ASSERT(rte_errno == EPERM || rte_errno == EBADMSG);
+	} else {
+		const struct rp_meta *em = rp_meta(e);
+		uint32_t quote = RTE_MIN((uint32_t)om->ip_len, 576u - 28);
+		const uint8_t *icmp = rte_pktmbuf_mtod_offset(e, const uint8_t *, 34);
+		FUZZ_ASSERT(rte_pktmbuf_pkt_len(e) == 14 + 28 + quote);
+		FUZZ_ASSERT(icmp[0] == 3 && icmp[1] == code);
+		FUZZ_ASSERT(rte_raw_cksum(icmp, 8 + quote) == 0xffff);
+		FUZZ_ASSERT(em->dport == (3 << 8 | code) && em->sport == 0);
+		FUZZ_ASSERT(em->l4_status == RP_L4_OK && em->l4_payload == quote);
+		FUZZ_ASSERT(em->src == our_ip && em->dst == om->src);
+		rte_pktmbuf_free(e);
+	}
+	FUZZ_ASSERT(rp_icmp_reject(pool, m, 16, our_ip) == NULL && rte_errno == EINVAL);
+	FUZZ_ASSERT(memcmp(rte_pktmbuf_mtod(m, uint8_t *), before, len) == 0);
+}
+
+static void
+check_log(struct rte_mbuf *m)
+{
+	static char full[2048], other[2048];
+	const struct rp_meta *meta = rp_meta(m);
+	const struct rte_ipv4_hdr *ip = rp_ip(m);
+	int n = rp_pkt_log_format(full, sizeof(full), m, "P: ", "lan0", "wan0");
+	FUZZ_ASSERT(n > 0 && (size_t)n == strlen(full) && n < 1200);
+	FUZZ_ASSERT(full[n - 1] == ' ');
+	for (int i = 0; i < n; i++)
+		FUZZ_ASSERT(full[i] >= 0x20 && full[i] < 0x7f);
+
+	/* everything up to the outer header's ID, rebuilt here from the bytes */
+	const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
+	char head[256];
+	int hl = snprintf(head, sizeof(head),
+			  "P: IN=lan0 OUT=wan0 MAC=%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x:"
+			  "%02x:%02x:%02x:%02x:%02x SRC=%u.%u.%u.%u DST=%u.%u.%u.%u LEN=%u "
+			  "TOS=0x%02X PREC=0x%02X TTL=%u ID=%u ",
+			  eth[0], eth[1], eth[2], eth[3], eth[4], eth[5], eth[6], eth[7], eth[8],
+			  eth[9], eth[10], eth[11], eth[12], eth[13], meta->src >> 24,
+			  (meta->src >> 16) & 0xff, (meta->src >> 8) & 0xff, meta->src & 0xff,
+			  meta->dst >> 24, (meta->dst >> 16) & 0xff, (meta->dst >> 8) & 0xff,
+			  meta->dst & 0xff, meta->ip_len, ip->type_of_service & 0x1e,
+			  ip->type_of_service & 0xe0, ip->time_to_live,
+			  rte_be_to_cpu_16(ip->packet_id));
+	FUZZ_ASSERT(hl > 0 && hl < n && memcmp(full, head, (size_t)hl) == 0);
+
+	/* OUTPUT: no IN, no MAC, the rest the same */
+	int on = rp_pkt_log_format(other, sizeof(other), m, NULL, NULL, "wan0");
+	const char *after_mac = strstr(full, " SRC=");
+	FUZZ_ASSERT(after_mac != NULL && strncmp(other, "IN= OUT=wan0", 12) == 0);
+	FUZZ_ASSERT(strcmp(other + 12, after_mac) == 0 && on == (int)strlen(other));
+
+	/* any buffer gets the start of the same line */
+	uint32_t cut = 1 + rte_raw_cksum(full, (size_t)n) % (uint32_t)n;
+	memset(other, 'x', cut + 1);
+	int tn = rp_pkt_log_format(other, cut, m, "P: ", "lan0", "wan0");
+	FUZZ_ASSERT(tn == (int)cut - 1 && other[cut - 1] == '\0' && other[cut] == 'x');
+	FUZZ_ASSERT(memcmp(other, full, cut - 1) == 0);
+
+	/* a chain reads the same */
+	uint32_t len = rte_pktmbuf_data_len(m);
+	if (len >= 3) {
+		uint32_t c1 = 1 + cut % (len - 2);
+		uint32_t c2 = c1 + 1 + ((cut >> 3) % (len - c1 - 1));
+		struct rte_mbuf *c = as_chain(m, c1, c2);
+		rp_pkt_log_format(other, sizeof(other), c, "P: ", "lan0", "wan0");
+		FUZZ_ASSERT(strcmp(other, full) == 0);
+		rte_pktmbuf_free(c);
+	}
+}
+
 static void
 fuzz_one(const uint8_t *data, uint16_t len, uint64_t ol_flags)
 {
@@ -412,6 +629,8 @@ fuzz_one(const uint8_t *data, uint16_t len, uint64_t ol_flags)
 		FUZZ_ASSERT(meta->proto == ip->next_proto_id && meta->ttl == ip->time_to_live);
 		check_l4(m);
 		check_icmp_error(m);
+		check_reject(m);
+		check_log(m);
 		check_echo_reply(m);
 		break;
 	}

@@ -260,19 +260,153 @@ test_later_sections_warn(void)
 	struct rp_config cfg;
 	char *out;
 
-	/* conntrack is read now: only host and filter warn */
+	/* conntrack and filter are read now: only host warns */
 	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
 			   "host = { interface = \"rampart0\"; };\n"
 			   "conntrack = { max = 1024; timeouts = { udp = 31; }; };\n"
 			   "filter = { rules = [ \"-A INPUT -j ACCEPT\" ]; };\n",
 			   &cfg, &out),
 		 0);
-	CHECK_STR_EQ(out, "@:2: warning: host: section not yet supported; ignored\n"
-			  "@:4: warning: filter: section not yet supported; ignored\n");
+	CHECK_STR_EQ(out, "@:2: warning: host: section not yet supported; ignored\n");
 	free(out);
 	CHECK_EQ(cfg.conntrack.max, 1024);
 	CHECK_EQ(cfg.conntrack.timeouts.udp, 31);
+	CHECK_EQ(cfg.filter.n_rules, 1);
 	rp_config_free(&cfg);
+}
+
+/* ---- filter --------------------------------------------------------------- */
+
+static const char filter_full_conf[] =
+	"ports = ( " PORT_LAN " );\n"                                             /* 1 */
+	"filter = {\n"                                                            /* 2 */
+	"  policy = { input = \"DROP\";\n"                                        /* 3 */
+	"             forward = \"DROP\"; output = \"ACCEPT\"; };\n"              /* 4 */
+	"  rules = [\n"                                                           /* 5 */
+	"    \"-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT\",\n"      /* 6 */
+	"    # a comment, \"quoted\", between rules\n"                             /* 7 */
+	"    \"-A INPUT -m comment --comment \\\"a, b ]\\\" -j DROP\", /* x */\n"  /* 8 */
+	"    \"-A FORWARD -i lan0 \"\n"                                            /* 9 */
+	"      \"-j ACCEPT\"\n"                                                    /* 10 */
+	"  ];\n"                                                                 /* 11 */
+	"  revalidate = true;\n"                                                 /* 12 */
+	"};\n";                                                                  /* 13 */
+
+static void
+test_filter_full(void)
+{
+	struct rp_config cfg;
+	char *out;
+
+	CHECK_EQ(load_text(filter_full_conf, &cfg, &out), 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_EQ(cfg.filter.line, 2);
+	CHECK_EQ(cfg.filter.policy[0], RP_POLICY_DROP);
+	CHECK_EQ(cfg.filter.policy[1], RP_POLICY_DROP);
+	CHECK_EQ(cfg.filter.policy[2], RP_POLICY_ACCEPT);
+	CHECK_EQ(cfg.filter.policy_line[0], 3);
+	CHECK_EQ(cfg.filter.policy_line[1], 4);
+	CHECK_EQ(cfg.filter.policy_line[2], 4);
+	CHECK_EQ(cfg.filter.n_rules, 3);
+	CHECK_STR_EQ(cfg.filter.rules[0], "-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT");
+	CHECK_STR_EQ(cfg.filter.rules[1], "-A INPUT -m comment --comment \"a, b ]\" -j DROP");
+	/* libconfig joins adjacent strings */
+	CHECK_STR_EQ(cfg.filter.rules[2], "-A FORWARD -i lan0 -j ACCEPT");
+	/* the line each rule begins on (libconfig itself would say 11 for the last) */
+	CHECK_EQ(cfg.filter.rule_lines[0], 6);
+	CHECK_EQ(cfg.filter.rule_lines[1], 8);
+	CHECK_EQ(cfg.filter.rule_lines[2], 9);
+	CHECK(cfg.filter.rules_file == NULL);
+	CHECK_EQ(cfg.filter.revalidate, 1);
+	rp_config_free(&cfg);
+	CHECK(cfg.filter.rules == NULL && cfg.filter.n_rules == 0);
+}
+
+static void
+test_filter_defaults_and_file(void)
+{
+	struct rp_config cfg;
+	char *out;
+
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n", &cfg, &out), 0);
+	free(out);
+	for (int i = 0; i < RP_FILTER_POLICY_CHAINS; i++)
+		CHECK_EQ(cfg.filter.policy[i], RP_POLICY_UNSET);
+	CHECK(cfg.filter.rules == NULL && cfg.filter.rules_file == NULL);
+	CHECK_EQ(cfg.filter.n_rules, 0);
+	CHECK_EQ(cfg.filter.revalidate, 0);
+	CHECK_EQ(cfg.filter.line, 0);
+	rp_config_free(&cfg);
+
+	/* relative to the config file's directory (the temp file is in /tmp) */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
+			   "filter = {\n"
+			   "  rules_file = \"rules/main.v4\";\n"
+			   "};\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_STR_EQ(cfg.filter.rules_file, "/tmp/rules/main.v4");
+	CHECK_EQ(cfg.filter.rules_file_line, 3);
+	CHECK(cfg.filter.rules == NULL);
+	rp_config_free(&cfg);
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
+			   "filter = { rules_file = \"/etc/iptables/rules.v4\"; rules = [ ]; };\n",
+			   &cfg, &out),
+		 1);
+	CHECK_STR_EQ(out, "@:2: filter.rules_file: rules (line 2) and rules_file exclude each other: "
+			  "give one\n");
+	free(out);
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
+			   "filter = { rules_file = \"/etc/iptables/rules.v4\"; };\n",
+			   &cfg, &out),
+		 0);
+	free(out);
+	CHECK_STR_EQ(cfg.filter.rules_file, "/etc/iptables/rules.v4");
+	rp_config_free(&cfg);
+	/* an empty list is no rule at all */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\nfilter = { rules = [ ]; };\n", &cfg, &out), 0);
+	free(out);
+	CHECK_EQ(cfg.filter.n_rules, 0);
+	rp_config_free(&cfg);
+}
+
+static void
+test_filter_errors(void)
+{
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "filter = {\n"
+		      "  policy = { input = \"drop\"; forward = \"REJECT\"; prerouting = \"DROP\";\n"
+		      "             output = 1; };\n"
+		      "  rules = ( \"-A INPUT\", 7 );\n"
+		      "  revalidate = 1;\n"
+		      "  rule = \"x\";\n"
+		      "};\n",
+		      7,
+		      "@:3: filter.policy.prerouting: unknown setting (known here: input, forward, "
+		      "output)\n"
+		      "@:3: filter.policy.input: \"drop\": a policy is \"ACCEPT\" or \"DROP\"\n"
+		      "@:3: filter.policy.forward: \"REJECT\": a policy is \"ACCEPT\" or \"DROP\"\n"
+		      "@:4: filter.policy.output: expected a string, found an integer\n"
+		      "@:5: filter.rules[1]: expected a string, found an integer\n"
+		      "@:6: filter.revalidate: expected a boolean (true or false), found an integer\n"
+		      "@:7: filter.rule: unknown setting (known here: policy, rules, rules_file, "
+		      "revalidate)\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "filter = { rules = \"-A INPUT\"; };\n",
+		      1,
+		      "@:2: filter.rules: \"-A INPUT\": expected a list of rule strings [ \"-A INPUT "
+		      "...\", ... ], found a string\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "filter = { rules_file = \"\"; policy = \"DROP\"; };\n",
+		      2,
+		      "@:2: filter.policy: \"DROP\": expected a group { ... }, found a string\n"
+		      "@:2: filter.rules_file: \"\": empty path\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "filter = [ \"-A INPUT\" ];\n",
+		      1, "@:2: filter: expected a group { ... }, found an array [ ... ]\n");
 }
 
 /* ---- conntrack ------------------------------------------------------------ */
@@ -1012,6 +1146,9 @@ main(void)
 	test_full();
 	test_defaults();
 	test_later_sections_warn();
+	test_filter_full();
+	test_filter_defaults_and_file();
+	test_filter_errors();
 	test_conntrack_full();
 	test_conntrack_defaults();
 	test_conntrack_unknown_keys();
