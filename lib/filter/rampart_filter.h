@@ -288,20 +288,36 @@ struct rp_filter_worker {
 	void *log_arg;
 };
 
+/**
+ * One worker's state for @p rs: counters at zero, -m limit buckets full.
+ * Each of the @p n_workers workers gets limit_rate / n_workers of every
+ * -m limit rule and a burst of ceil(limit_burst / n_workers), at least 1
+ * (the box passes about the configured rate when traffic spreads over the
+ * workers). Needs EAL (rte_zmalloc, the TSC frequency).
+ * @return the state, or NULL with rte_errno set (EINVAL, ENOMEM).
+ */
 struct rp_filter_worker *rp_filter_worker_create(const struct rp_ruleset *rs, unsigned n_workers);
+
+/** Free a worker state; NULL is a no-op. */
 void rp_filter_worker_free(struct rp_filter_worker *fw);
 
 /**
  * The reference: evaluate @p chain for one packet rule by rule, as iptables
  * does (jumps, goto, return, policies). Updates counters, LOG and limit
- * state in @p fw unless @p fw is NULL (a dry run: nothing moves).
+ * state in @p fw unless @p fw is NULL (a dry run: nothing moves, and
+ * -m limit counts as matching: revalidation asks whether the rules allow a
+ * connection, not whether the rate allows this packet).
  * @param now_tsc time for -m limit
  */
 void rp_filter_eval_linear(const struct rp_ruleset *rs, enum rp_chain_id chain,
 			   const struct rp_filter_pkt *p, struct rp_filter_worker *fw,
 			   uint64_t now_tsc, struct rp_filter_result *res);
 
-/** Does one rule's match (all of it, limit included when @p fw is given) match? */
+/**
+ * Does one rule's match (all of it, limit included when @p fw is given)
+ * match? The -m limit token is taken last, only when every other match of
+ * the rule matched; without @p fw the limit counts as matching.
+ */
 int rp_filter_rule_matches(const struct rp_rule *r, const struct rp_filter_pkt *p,
 			   struct rp_filter_worker *fw, uint64_t now_tsc);
 

@@ -593,9 +593,95 @@ test_expansion_cap(void)
 	rs_free(rs);
 }
 
+/*
+ * Through the parser: an iptables-style ruleset as a user writes it, parsed,
+ * compiled, classified, and freed by rp_ruleset_free (which frees the
+ * compiled chains too).
+ */
+static void
+test_parsed_ruleset(void)
+{
+	static const char *const rules[] = {
+		"-P FORWARD DROP",
+		"-N web",
+		"-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+		"-A FORWARD -m state --state INVALID -j DROP",
+		"-A FORWARD -i lan0 -o wan0 -p tcp -j web",
+		"-A FORWARD -p icmp --icmp-type echo-request -m limit --limit 2/s --limit-burst 1 -j ACCEPT",
+		"-A FORWARD -j LOG --log-prefix \"fwd drop: \"",
+		"-A web -s 198.18.1.66 -j RETURN",
+		"-A web -p tcp -m multiport --dports 80,443 -j ACCEPT",
+		"-A web -p tcp --dport 25 -j REJECT --reject-with tcp-reset",
+	};
+	int lines[RTE_DIM(rules)];
+	for (unsigned i = 0; i < RTE_DIM(rules); i++)
+		lines[i] = 10 + (int)i;
+	struct rp_filter_source src = {
+		.file = "rampart.conf", .rules = rules, .rule_lines = lines, .n_rules = RTE_DIM(rules),
+	};
+	struct rp_filter_ports ports = {.name = {"lan0", "wan0"}, .n = 2};
+	char msg[1024] = "";
+	FILE *err = fmemopen(msg, sizeof(msg), "w");
+	int n_errors = -1;
+	struct rp_ruleset *rs = rp_ruleset_parse(&src, &ports, err, &n_errors);
+	fclose(err);
+	CHECK(rs != NULL);
+	CHECK_EQ(n_errors, 0);
+	if (rs == NULL) {
+		fprintf(stderr, "%s", msg);
+		return;
+	}
+	CHECK_EQ(compile(rs, "parsed", msg, sizeof(msg)), 0);
+	struct rp_filter_prog_info info;
+	rp_filter_prog_info(rs, RP_CHAIN_FORWARD, &info);
+	/* 2 state rules, EFFECT(-j web), SKIP, ACCEPT, REJECT, limit, LOG */
+	CHECK_EQ(info.flat_rules, 8);
+	CHECK_EQ(info.acl_rules, 1 + 2 + 1);
+	CHECK_EQ(info.barriers, 2 + 1 + 1 + 1);
+
+	uint32_t lan = IP4(198, 18, 1, 10), wan = IP4(198, 19, 1, 10);
+	struct rp_filter_pkt p[7] = {
+		pkt(TCP, lan, wan, 40000, 443, RP_CT_NEW),
+		pkt(TCP, wan, lan, 443, 40000, RP_CT_ESTABLISHED),
+		pkt(TCP, lan, wan, 40001, 25, RP_CT_NEW),
+		pkt(TCP, IP4(198, 18, 1, 66), wan, 40002, 80, RP_CT_NEW), /* RETURNs: LOG, policy */
+		pkt(ICMP, lan, wan, 0, 0, RP_CT_NEW),
+		pkt(ICMP, lan, wan, 0, 0, RP_CT_NEW),                     /* no token left */
+		pkt(UDP, wan, lan, 53, 5353, RP_CT_INVALID),
+	};
+	for (unsigned i = 0; i < 7; i++) {
+		p[i].in_port = p[i].src == wan ? 1 : 0;
+		p[i].out_port = p[i].src == wan ? 0 : 1;
+	}
+	p[4].icmp_type = p[5].icmp_type = 8;
+	static const int32_t expect[7] = {6, 0, 7, -1, 3, -1, 1};
+	static const uint8_t verdict[7] = {RP_T_ACCEPT, RP_T_ACCEPT, RP_T_REJECT, RP_T_DROP,
+					   RP_T_ACCEPT, RP_T_DROP, RP_T_DROP};
+	struct rp_filter_worker *fa = rp_filter_worker_create(rs, 1);
+	struct rp_filter_worker *fb = rp_filter_worker_create(rs, 1);
+	struct rp_filter_result res[7], ref;
+	rp_filter_classify(rs, RP_CHAIN_FORWARD, p, 7, fa, rte_get_tsc_hz(), res);
+	for (unsigned i = 0; i < 7; i++) {
+		rp_filter_eval_linear(rs, RP_CHAIN_FORWARD, &p[i], fb, rte_get_tsc_hz(), &ref);
+		CHECK_EQ(res[i].rule, expect[i]);
+		CHECK_EQ(res[i].verdict, verdict[i]);
+		CHECK_EQ(ref.rule, expect[i]);
+	}
+	CHECK_EQ(res[2].reject_with, RP_REJ_TCP_RESET);
+	for (unsigned i = 0; i < rs->n_rules; i++)
+		CHECK_EQ(fa->pkts[i], fb->pkts[i]);
+	CHECK_EQ(fa->pkts[2], 3); /* the -j web: three TCP packets from lan0 */
+	CHECK_EQ(fa->pkts[5], 1); /* the RETURN */
+	CHECK_EQ(fa->pkts[4], 2); /* LOG: the RETURNed one and the ICMP without a token */
+	CHECK_EQ(fa->policy_pkts[RP_CHAIN_FORWARD], 2);
+	rp_filter_worker_free(fa);
+	rp_filter_worker_free(fb);
+	rp_ruleset_free(rs);
+}
+
 /* ---- the differential test ------------------------------------------------------- */
 
-static uint64_t rng_state = 0x1234567ull;
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint32_t
 rnd(void)
@@ -1092,6 +1178,7 @@ main(void)
 	test_call_fallback();
 	test_shared_limit();
 	test_expansion_cap();
+	test_parsed_ruleset();
 	test_differential();
 	return rp_test_done("test_filter_diff");
 }
