@@ -109,6 +109,19 @@ lab_up_steps() {
 	ip netns exec "$LAB_SRV" ethtool -K eth0 tx off >/dev/null || return
 	ip netns exec "$LAB_FW" ethtool -K "$LAB_LAN_IF" tx off gro off >/dev/null || return
 	ip netns exec "$LAB_FW" ethtool -K "$LAB_WAN_IF" tx off gro off >/dev/null || return
+	# Keep the FW namespace's kernel off the wires Rampart owns. With a host
+	# interface (host = {...}) the appliance's addresses live in this
+	# namespace's kernel, which would then answer ARP on the veths
+	# (arp_ignore=0) and take IP arriving there (weak host model) behind
+	# Rampart's back. A netdev ingress drop (nftables; this kernel has no tc
+	# classifiers) stops the kernel's own stack; af_packet still sees every
+	# frame, because packet taps run before the ingress hook.
+	local dev
+	ip netns exec "$LAB_FW" nft add table netdev rampart_lab || return
+	for dev in "$LAB_LAN_IF" "$LAB_WAN_IF"; do
+		ip netns exec "$LAB_FW" nft add chain netdev rampart_lab "in_$dev" \
+			"{ type filter hook ingress device \"$dev\" priority 0; policy drop; }" || return
+	done
 
 	# The FW kernel must stay off the wires Rampart drives: no address on
 	# rp-lan/rp-wan (so it answers no ARP and takes no IP for itself) and

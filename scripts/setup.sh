@@ -27,7 +27,7 @@ packages=(
 	librte-net-af-packet23 librte-net-null23 librte-net-pcap23
 	librte-net-ring23 librte-net-tap23 librte-mempool-ring23
 	# lab and end-to-end tests: namespaces, veths, offloads, traffic, checks
-	iproute2 ethtool iputils-ping curl netcat-openbsd python3 procps coreutils
+	iproute2 nftables ethtool iputils-ping curl netcat-openbsd python3 procps coreutils
 )
 
 missing=()
