@@ -441,6 +441,29 @@ report_restart_needed(const struct rp_config *a, const struct rp_config *b, FILE
 }
 
 /*
+ * filter.revalidate: answer only once every worker has checked its
+ * connections against the new ruleset (and removed those it refuses), so
+ * that what `rampartctl reload` reports is in force for every connection.
+ * The walk takes milliseconds for a few thousand connections; past
+ * RP_REVAL_WAIT_MS the answer says so and the walk goes on (a connection not
+ * yet walked is checked at its next packet anyway).
+ */
+static void
+reval_wait(struct rp_dp *dp, const struct rp_filter_live *live, FILE *out)
+{
+	unsigned lagging = 0;
+
+	if (live == NULL || !live->rs->revalidate)
+		return;
+	if (rp_dp_reval_wait(dp, live->generation, RP_REVAL_WAIT_MS, &lagging) == 0)
+		return;
+	fprintf(out, "note: worker %u is still revalidating its connections after %u ms; "
+		"each is checked at its next packet until the walk ends\n", lagging, RP_REVAL_WAIT_MS);
+	LOG(WARNING, "filter generation %lu: worker %u still revalidating after %u ms\n",
+	    live->generation, lagging, RP_REVAL_WAIT_MS);
+}
+
+/*
  * rampartctl reload and SIGHUP: re-read the config file, build its filter
  * section on this (the control) thread, and publish it with one pointer
  * swap. On any error the running ruleset stays in force.
@@ -465,6 +488,7 @@ filter_reload(void *arg, FILE *out)
 		if (ok) {
 			report_restart_needed(rc->running, &cfg, err);
 			rp_dp_filter_publish(rc->dp, live);
+			reval_wait(rc->dp, live, err);
 		}
 		rp_config_free(&cfg);
 	}

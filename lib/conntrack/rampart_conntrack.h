@@ -72,7 +72,7 @@ struct rp_ct_entry {
 	uint32_t created;            /**< worker clock (ms) at creation (UDP stream rule) */
 	uint8_t status;              /**< RP_CT_S_* */
 	uint8_t helper;              /**< helper id, 0 = none (FTP issue) */
-	uint8_t pad[2];
+	uint16_t epoch;              /**< the table's epoch when last checked against the ruleset (revalidation) */
 	union {
 		struct rp_tcp_state tcp;
 		uint8_t raw[56];
@@ -114,7 +114,8 @@ void rp_ct_default_conf(struct rp_ct_conf *c);
 	_(HANDOFF_FULL, "handoff_full", "handoffs refused: the owner's ring was full (dropped)") \
 	_(EXPECT_CREATED, "expect_created", "expectations registered")                   \
 	_(EXPECT_MATCHED, "expect_matched", "expected connections that arrived")         \
-	_(EXPECT_EXPIRED, "expect_expired", "expectations that timed out or lost their master")
+	_(EXPECT_EXPIRED, "expect_expired", "expectations that timed out or lost their master") \
+	_(REVALIDATE_DELETED, "revalidate_deleted", "connections a reloaded ruleset no longer allows, removed (filter.revalidate)")
 
 enum rp_ct_counter {
 #define RP_CT_CNT_ENUM(e, n, d) RP_CT_CNT_##e,
@@ -179,6 +180,55 @@ unsigned rp_ct_expire(struct rp_ct_table *t, uint32_t now_ms, unsigned budget);
 
 /** Entry by index (for the datapath and helpers of the same worker). */
 struct rp_ct_entry *rp_ct_entry_get(struct rp_ct_table *t, uint32_t idx);
+
+/* ---- revalidation (filter.revalidate) -------------------------------------- */
+
+/*
+ * After a ruleset swap with filter.revalidate, every connection is checked
+ * again as if its first packet came under the new rules. The table keeps an
+ * epoch (16 bits) and each entry the epoch it was last checked in (new
+ * entries take the table's). rp_ct_reval_begin starts a new epoch: while
+ * revalidation is active, classification flags packets of connections of an
+ * older epoch with RP_F_CT_STALE (the caller checks them before its chains),
+ * and a walk (rp_ct_reval_next, bounded per call like expiry) hands the
+ * older connections to the caller, who keeps (rp_ct_reval_keep) or removes
+ * (rp_ct_reval_refuse) each. The walk ends at the end of the table. A new
+ * epoch may begin while a walk runs: every connection not checked in the
+ * newest epoch is stale again, the walk restarts. The checks themselves are
+ * the caller's (the datapath holds the ruleset).
+ */
+
+/** Start a new epoch: every existing connection is stale until checked; the walk starts at entry 0. */
+void rp_ct_reval_begin(struct rp_ct_table *t);
+
+/** Abandon revalidation (the ruleset in force does not ask for it): no more stale flags. */
+void rp_ct_reval_stop(struct rp_ct_table *t);
+
+/** @return 1 while revalidation is active (a walk has entries left), else 0. */
+int rp_ct_reval_active(const struct rp_ct_table *t);
+
+/**
+ * The walk: look at no more than @p budget entries from the walk's cursor and
+ * return (in @p idx) up to @p max live connections of an older epoch, which
+ * the caller must keep or refuse before its next packet burst. Hands out no
+ * more than the deferred-free queue has room to delete (none, without
+ * moving, while it is full: after a grace period it has room again), so a
+ * refusal of these never has to wait. When the cursor reaches the end,
+ * revalidation is no longer active (unless a refusal must be retried).
+ * @return the number of indices written.
+ */
+unsigned rp_ct_reval_next(struct rp_ct_table *t, uint32_t *idx, unsigned max, unsigned budget);
+
+/** Connection @p idx was checked and is allowed: mark it as of the current epoch. */
+void rp_ct_reval_keep(struct rp_ct_table *t, uint32_t idx);
+
+/**
+ * Connection @p idx was checked and is refused: remove it (counted as
+ * revalidate_deleted). If it cannot be removed now (deferred-free queue
+ * full) it stays stale and the walk goes back to it.
+ * @return 0, -ENOENT (not live), or -EBUSY (kept for the walk to retry).
+ */
+int rp_ct_reval_refuse(struct rp_ct_table *t, uint32_t idx);
 
 /* ---- expectations (used by helpers, e.g. FTP) ------------------------------ */
 

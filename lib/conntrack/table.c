@@ -134,6 +134,8 @@ struct rp_ct_table {
 	uint32_t icmp_ms;
 	uint32_t generic_ms;
 	struct rp_tcp_timeouts tcp; /**< seconds, clamped */
+	uint16_t epoch;         /**< revalidation epoch: new entries take it */
+	uint8_t reval_active;   /**< a revalidation walk has entries left: flag stale packets */
 
 	/* entries */
 	uint32_t free_head;     /**< first free entry + 1, 0 = none */
@@ -143,6 +145,7 @@ struct rp_ct_table {
 	uint32_t expire_cursor;
 	uint32_t drop_cursor;
 	uint32_t flush_cursor;  /**< where a FLUSH in progress goes on, 0 = none */
+	uint32_t reval_cursor;  /**< where the revalidation walk goes on */
 	uint32_t expect_seq;
 
 	/* RCU */
@@ -821,6 +824,15 @@ ctinfo_state(const struct rp_ct_entry *e, unsigned dir)
 	return (e->status & RP_CT_S_EXPECTED) ? RP_CT_RELATED : RP_CT_NEW;
 }
 
+/* While a revalidation runs, a packet of a connection not yet checked against
+ * the new ruleset is flagged for the datapath to check it first. */
+static inline void
+mark_stale(const struct rp_ct_table *t, struct rp_meta *md, const struct rp_ct_entry *e)
+{
+	if (unlikely(t->reval_active) && e->epoch != t->epoch)
+		md->flags |= RP_F_CT_STALE;
+}
+
 enum hit_result {
 	HIT_DONE,
 	HIT_MISS, /**< the entry went away (TCP reopen): classify as a miss */
@@ -891,6 +903,7 @@ classify_hit(struct rp_ct_table *t, struct rte_mbuf *m, struct rp_meta *md, uint
 	md->ct_state = state;
 	md->ct_idx = idx;
 	md->ct_dir = (uint8_t)dir;
+	mark_stale(t, md, e);
 	if (state == RP_CT_RELATED)
 		ct_count(t, RP_CT_CNT_RELATED);
 	return HIT_DONE;
@@ -998,6 +1011,8 @@ classify_icmp_error(struct rp_ct_table *t, struct rte_mbuf *m, struct rp_meta *m
 	md->ct_state = RP_CT_RELATED;
 	md->ct_idx = idx;
 	md->ct_dir = (uint8_t)((uintptr_t)data & 1);
+	/* an error about a connection the new rules refuse goes with it */
+	mark_stale(t, md, &t->entries[idx]);
 	ct_count(t, RP_CT_CNT_RELATED);
 	return;
 invalid:
@@ -1044,6 +1059,7 @@ rp_ct_classify_burst(struct rp_ct_table *t, struct rte_mbuf **pkts, unsigned n, 
 		for (unsigned i = 0; i < chunk; i++) {
 			struct rp_meta *md = rp_meta(pkts[i]);
 
+			md->flags &= (uint16_t)~RP_F_CT_STALE;
 			switch (pkt_key(t, md, &keys[nk])) {
 			case PK_LOOKUP:
 				sigs[nk] = ct_hash(&keys[nk]);
@@ -1169,6 +1185,7 @@ rp_ct_confirm(struct rp_ct_table *t, struct rte_mbuf *m, uint32_t now_ms)
 		e->helper = s->e.helper;
 	}
 	e->created = now_ms;
+	e->epoch = t->epoch; /* allowed by the rules in force */
 	e->packets[0] = 1;
 	e->bytes[0] = md->ip_len;
 	e->expires = now_ms + entry_timeout_ms(t, e, now_ms);
@@ -1253,6 +1270,85 @@ rp_ct_entry_get(struct rp_ct_table *t, uint32_t idx)
 	if (t == NULL || !entry_live(t, idx))
 		return NULL;
 	return &t->entries[idx];
+}
+
+/* ---- revalidation ------------------------------------------------------------ */
+
+void
+rp_ct_reval_begin(struct rp_ct_table *t)
+{
+	/* 16 bits: an entry could pass for checked only after 65536 new epochs
+	 * none of whose walks reached it */
+	t->epoch++;
+	t->reval_cursor = 0;
+	t->reval_active = 1;
+}
+
+void
+rp_ct_reval_stop(struct rp_ct_table *t)
+{
+	t->reval_active = 0;
+}
+
+int
+rp_ct_reval_active(const struct rp_ct_table *t)
+{
+	return t != NULL && t->reval_active;
+}
+
+unsigned
+rp_ct_reval_next(struct rp_ct_table *t, uint32_t *idx, unsigned max, unsigned budget)
+{
+	uint32_t c = t->reval_cursor;
+	unsigned n = 0;
+
+	if (!t->reval_active || max == 0)
+		return 0;
+	if (t->dq != NULL) {
+		/* hand out no more than can be deleted now, so a refusal never waits */
+		if (t->dq_pending + max > t->dq_cap)
+			ct_reclaim(t);
+		if (t->dq_pending >= t->dq_cap)
+			return 0;
+		max = RTE_MIN(max, t->dq_cap - t->dq_pending);
+	}
+	for (unsigned i = 0; i < budget && c < t->high_water && n < max; i++, c++) {
+		uint32_t ahead = c + CT_PREFETCH_AHEAD;
+		if (ahead < t->high_water)
+			rte_prefetch0(&t->entries[ahead]);
+
+		const struct rp_ct_entry *e = &t->entries[c];
+		if (!(e->status & RP_CT_S_DYING) && e->epoch != t->epoch)
+			idx[n++] = c;
+	}
+	t->reval_cursor = c;
+	if (c >= t->high_water)
+		t->reval_active = 0; /* the caller settles the last ones now */
+	return n;
+}
+
+void
+rp_ct_reval_keep(struct rp_ct_table *t, uint32_t idx)
+{
+	if (entry_live(t, idx))
+		t->entries[idx].epoch = t->epoch;
+}
+
+int
+rp_ct_reval_refuse(struct rp_ct_table *t, uint32_t idx)
+{
+	if (!entry_live(t, idx))
+		return -ENOENT;
+	if (!ct_can_delete(t)) {
+		/* still stale: the walk comes back for it */
+		if (idx < t->reval_cursor || !t->reval_active)
+			t->reval_cursor = idx;
+		t->reval_active = 1;
+		return -EBUSY;
+	}
+	ct_delete(t, idx);
+	ct_count(t, RP_CT_CNT_REVALIDATE_DELETED);
+	return 0;
 }
 
 uint64_t

@@ -45,6 +45,9 @@
 #define RP_RING_SIZE 4096      /**< to_ctl, inbox and handoff ring sizes */
 #define RP_CT_EXPIRE_BUSY 64    /**< conntrack entries a busy loop looks at for expiry */
 #define RP_CT_EXPIRE_IDLE 1024  /**< ... and an idle one */
+#define RP_CT_REVAL_BUSY 64     /**< conntrack entries a busy loop looks at for revalidation */
+#define RP_CT_REVAL_IDLE 1024   /**< ... and an idle one (at most RP_BURST_MAX are checked per loop) */
+#define RP_REVAL_WAIT_MS 5000   /**< how long a reload waits for the workers' revalidation walks */
 
 /** A port as workers see it. Read-only once workers run, but link_up. */
 struct rp_port {
@@ -119,6 +122,10 @@ struct rp_worker {
 	/* the burst being filtered, for the LOG callback (which sees rp_filter_pkt) */
 	struct rte_mbuf **filter_mbufs;
 	const struct rp_filter_pkt *filter_pkts;
+	uint64_t filter_gen;  /**< generation of the ruleset this worker last took up (0: none) */
+	/** generation whose revalidation this worker has finished (or had nothing to do
+	 * for); written by the worker (release), read by the control thread */
+	uint64_t reval_done;
 	struct rp_txq txq[RP_MAX_PORTS];
 } __rte_cache_aligned;
 
@@ -226,6 +233,16 @@ void rp_dp_filter_publish(struct rp_dp *dp, struct rp_filter_live *live);
 
 /** Free a ruleset and its worker states (no worker may still use it). */
 void rp_filter_live_free(struct rp_filter_live *live);
+
+/**
+ * Wait (control thread, polling every millisecond) until every worker has
+ * finished revalidating its connections against ruleset @p generation (see
+ * docs/filtering.md, "Stale-allow protection"), at most @p timeout_ms.
+ * @return 0, or -ETIMEDOUT with the first worker still walking in
+ *         @p *lagging (when not NULL).
+ */
+int rp_dp_reval_wait(const struct rp_dp *dp, uint64_t generation, unsigned timeout_ms,
+		     unsigned *lagging);
 
 /** Write queued LOG lines to @p out (control thread). @return lines written. */
 unsigned rp_dp_drain_log(struct rp_dp *dp, FILE *out);

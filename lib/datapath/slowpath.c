@@ -5,6 +5,7 @@
  * share. Runs on the main lcore only; it may take its time but never blocks
  * a worker: everything it sends goes through a worker's inbox ring.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include <rte_arp.h>
@@ -354,6 +355,28 @@ rp_dp_filter_publish(struct rp_dp *dp, struct rp_filter_live *live)
 	if (dp->qsv)
 		rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
 	rp_filter_live_free(old);
+}
+
+int
+rp_dp_reval_wait(const struct rp_dp *dp, uint64_t generation, unsigned timeout_ms,
+		 unsigned *lagging)
+{
+	for (unsigned waited = 0;; waited++) {
+		unsigned i;
+		for (i = 0; i < dp->n_workers; i++) {
+			uint64_t done = __atomic_load_n(&dp->workers[i]->reval_done, __ATOMIC_ACQUIRE);
+			if (done < generation)
+				break;
+		}
+		if (i == dp->n_workers)
+			return 0;
+		if (waited >= timeout_ms) {
+			if (lagging)
+				*lagging = i;
+			return -ETIMEDOUT;
+		}
+		rte_delay_us_sleep(1000);
+	}
 }
 
 unsigned

@@ -377,6 +377,195 @@ filter_chain(struct rp_worker *w, struct rp_filter_live *fl, enum rp_chain_id ch
 	return kept;
 }
 
+/* ---- stale-allow protection (filter.revalidate) ---------------------------------- */
+
+#define TCP_FLAG_SYN 0x02
+
+/* The port a route leaves by; 0xff (no port: matches no -i/-o) when it is not a route out. */
+static inline uint8_t
+route_port(uint64_t nh)
+{
+	enum rp_route_type type = rp_nh_type(nh);
+	return type == RP_RT_DIRECT || type == RP_RT_GATEWAY ? rp_nh_port(nh) : 0xff;
+}
+
+/*
+ * Would ruleset @p rs let each connection @p idx[i] in, were its first packet
+ * to come now? The packet is rebuilt from the connection's original tuple:
+ * state NEW (RELATED for a connection a helper expected), a TCP one as its
+ * SYN, an ICMP query as its request; INPUT when the original destination is
+ * ours, else FORWARD; ingress = the port of the route back to the original
+ * source, egress = the port of the route to the original destination
+ * (netfilter would remember the real ports; the routes give the same ones
+ * as long as routing is symmetric). A dry run (no rp_filter_worker): no
+ * counter, LOG line or -m limit token moves, and a -m limit rule counts as
+ * matching. @p allowed[i] is 1 when the verdict is ACCEPT; a connection that
+ * is gone is not allowed.
+ */
+static void
+reval_check(struct rp_worker *w, const struct rp_ruleset *rs, const uint32_t *idx, unsigned n,
+	    uint8_t *allowed)
+{
+	struct rp_filter_pkt fp[2][RP_BURST_MAX];
+	struct rp_filter_result res[RP_BURST_MAX];
+	uint16_t pos[2][RP_BURST_MAX];
+	unsigned cnt[2] = {0, 0};
+	uint32_t addrs[2 * RP_BURST_MAX]; /* [2i] original destination, [2i + 1] original source */
+	uint64_t nhs[2 * RP_BURST_MAX];
+	const struct rp_ct_entry *es[RP_BURST_MAX];
+	static const enum rp_chain_id chains[2] = {RP_CHAIN_INPUT, RP_CHAIN_FORWARD};
+
+	if (n == 0) /* n <= RP_BURST_MAX */
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		es[i] = rp_ct_entry_get(w->ct, idx[i]);
+		allowed[i] = 0;
+		addrs[2 * i] = es[i] ? es[i]->tuple[0].dst : 0;
+		addrs[2 * i + 1] = es[i] ? es[i]->tuple[0].src : 0;
+	}
+	rp_fib_lookup_bulk(w->dp->fib, addrs, nhs, 2 * n);
+	for (unsigned i = 0; i < n; i++) {
+		const struct rp_ct_entry *e = es[i];
+		if (e == NULL)
+			continue;
+		const struct rp_ct_tuple *t = &e->tuple[0];
+		unsigned c = rp_nh_type(nhs[2 * i]) == RP_RT_LOCAL ? 0 : 1;
+		struct rp_filter_pkt *p = &fp[c][cnt[c]];
+
+		pos[c][cnt[c]++] = (uint16_t)i;
+		memset(p, 0, sizeof(*p));
+		p->src = t->src;
+		p->dst = t->dst;
+		p->proto = t->proto;
+		p->state = (e->status & RP_CT_S_EXPECTED) ? RP_CT_RELATED : RP_CT_NEW;
+		p->in_port = route_port(nhs[2 * i + 1]);
+		p->out_port = c == 0 ? 0xff : route_port(nhs[2 * i]);
+		switch (t->proto) {
+		case IPPROTO_TCP:
+			p->tcp_flags = TCP_FLAG_SYN;
+			/* fall through */
+		case IPPROTO_UDP:
+			p->sport = t->sport;
+			p->dport = t->dport;
+			break;
+		case IPPROTO_ICMP:
+			p->icmp_type = (uint8_t)(t->dport >> 8); /* the request; code 0 */
+			break;
+		default:
+			break;
+		}
+		p->ct_proto = t->proto;
+		p->ct_orig_src = t->src;
+		p->ct_orig_dst = t->dst;
+	}
+	for (unsigned c = 0; c < 2; c++) {
+		if (cnt[c] == 0)
+			continue;
+		rp_filter_classify(rs, chains[c], fp[c], cnt[c], NULL, rte_rdtsc(), res);
+		for (unsigned k = 0; k < cnt[c]; k++)
+			allowed[pos[c][k]] = res[k].verdict == RP_T_ACCEPT;
+	}
+}
+
+/*
+ * Take up the ruleset @p fl if it is new to this worker: with revalidate,
+ * every connection becomes stale (a new conntrack epoch) and the walk starts;
+ * without, a walk still running is abandoned, as the rules in force do not
+ * ask for it.
+ */
+static inline void
+filter_sync(struct rp_worker *w, const struct rp_filter_live *fl)
+{
+	uint64_t gen = fl ? fl->generation : 0;
+
+	if (likely(gen == w->filter_gen))
+		return;
+	w->filter_gen = gen;
+	if (w->ct && fl && fl->rs->revalidate) {
+		rp_ct_reval_begin(w->ct);
+		return; /* reval_done moves when the walk ends */
+	}
+	if (w->ct)
+		rp_ct_reval_stop(w->ct);
+	__atomic_store_n(&w->reval_done, gen, __ATOMIC_RELEASE);
+}
+
+/*
+ * Packets of connections not yet checked against the ruleset in force
+ * (RP_F_CT_STALE): check their connection first. Allowed: the connection is
+ * current again and the packet goes on to its chain; refused: the
+ * connection is removed and the packet dropped (filter_revalidate). Keeps
+ * the packets that go on, in order, in @p pkts; returns how many.
+ */
+static unsigned
+revalidate_stale(struct rp_worker *w, const struct rp_ruleset *rs, struct rte_mbuf **pkts,
+		 unsigned n)
+{
+	uint32_t idx[RP_BURST_MAX];
+	uint16_t at[RP_BURST_MAX];
+	uint8_t allowed[RP_BURST_MAX];
+	unsigned n_stale = 0, kept = 0, s = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (unlikely(rp_meta(pkts[i])->flags & RP_F_CT_STALE)) {
+			idx[n_stale] = rp_meta(pkts[i])->ct_idx;
+			at[n_stale++] = (uint16_t)i;
+		}
+	if (likely(n_stale == 0))
+		return n;
+	reval_check(w, rs, idx, n_stale, allowed);
+	for (unsigned i = 0; i < n; i++) {
+		if (s < n_stale && at[s] == i) {
+			int ok = allowed[s];
+			if (ok) {
+				rp_ct_reval_keep(w->ct, idx[s]);
+			} else {
+				/* -EBUSY: the walk comes back for it; -ENOENT: an
+				 * earlier packet of the burst removed it */
+				(void)rp_ct_reval_refuse(w->ct, idx[s]);
+			}
+			s++;
+			if (!ok) {
+				drop(w, pkts[i], RP_DROP_FILTER_REVALIDATE);
+				continue;
+			}
+		}
+		pkts[kept++] = pkts[i];
+	}
+	return kept;
+}
+
+/*
+ * A step of the revalidation walk (housekeeping): check a bounded number of
+ * connections not yet checked against the ruleset in force, keep or remove
+ * each; report the generation done when the walk reaches the table's end.
+ */
+static void
+revalidate_walk(struct rp_worker *w, unsigned budget)
+{
+	struct rp_filter_live *fl = __atomic_load_n(&w->dp->filter, __ATOMIC_ACQUIRE);
+	uint32_t idx[RP_BURST_MAX];
+	uint8_t allowed[RP_BURST_MAX];
+
+	filter_sync(w, fl);
+	if (rp_ct_reval_active(w->ct)) {
+		unsigned n = rp_ct_reval_next(w->ct, idx, RP_BURST_MAX, budget);
+		if (n) {
+			reval_check(w, fl->rs, idx, n, allowed);
+			for (unsigned i = 0; i < n; i++) {
+				if (allowed[i])
+					rp_ct_reval_keep(w->ct, idx[i]);
+				else
+					(void)rp_ct_reval_refuse(w->ct, idx[i]);
+			}
+		}
+		if (rp_ct_reval_active(w->ct))
+			return;
+	}
+	if (w->reval_done != w->filter_gen)
+		__atomic_store_n(&w->reval_done, w->filter_gen, __ATOMIC_RELEASE);
+}
+
 /*
  * The size to fragment a forwarded packet to, or 0 when it fits the egress
  * MTU. A reassembled datagram leaves in fragments no larger than the largest
@@ -407,6 +596,8 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 	uint64_t nhs[RP_BURST_MAX], l2s[RP_BURST_MAX];
 	unsigned n_fwd = 0, n_local = 0, n_out = 0;
 
+	/* a new ruleset may start a revalidation: before classification flags stale packets */
+	filter_sync(w, fl);
 	/* conntrack first, as netfilter's PREROUTING: states for every packet */
 	if (w->ct)
 		rp_ct_classify_burst(w->ct, ip_pkts, n_ip, w->now_ms);
@@ -454,6 +645,10 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 
 	/* the chains; then an accepted NEW packet becomes a connection (confirm) */
 	if (fl) {
+		if (unlikely(w->ct && rp_ct_reval_active(w->ct))) {
+			n_local = revalidate_stale(w, fl->rs, local, n_local);
+			n_fwd = revalidate_stale(w, fl->rs, fwd, n_fwd);
+		}
 		n_local = filter_chain(w, fl, RP_CHAIN_INPUT, local, n_local);
 		n_fwd = filter_chain(w, fl, RP_CHAIN_FORWARD, fwd, n_fwd);
 	}
@@ -623,6 +818,7 @@ rp_worker_poll_once(struct rp_worker *w)
 		rp_ct_mailbox_serve(w->ct, &w->ct_mailbox, w->now_ms);
 		rp_ct_expire(w->ct, w->now_ms, total ? RP_CT_EXPIRE_BUSY : RP_CT_EXPIRE_IDLE);
 	}
+	revalidate_walk(w, total ? RP_CT_REVAL_BUSY : RP_CT_REVAL_IDLE);
 	if (w->reasm)
 		rp_reasm_tick(w->reasm, tsc);
 	if (dp->qsv)
@@ -667,7 +863,8 @@ rp_worker_main(void *arg)
 	}
 	w->icmp.last_tsc = rte_rdtsc();
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
-		if (rp_worker_poll_once(w))
+		/* a revalidation walk is work: no sleeping until it is done */
+		if (rp_worker_poll_once(w) || rp_ct_reval_active(w->ct))
 			w->idle_loops = 0;
 		else
 			idle_backoff(w);

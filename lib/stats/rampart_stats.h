@@ -47,6 +47,7 @@
 	_(LINK_DOWN, "link_down", "egress port's link is down")                        \
 	_(FILTER_DROP, "filter_drop", "dropped by a DROP rule or a chain's DROP policy") \
 	_(FILTER_REJECT, "filter_reject", "refused by a REJECT rule (a RST or ICMP error was sent when allowed)") \
+	_(FILTER_REVALIDATE, "filter_revalidate", "packet of a connection the reloaded ruleset no longer allows (filter.revalidate): connection removed") \
 	_(CT_TABLE_FULL, "ct_table_full", "new connection refused: conntrack table full, nothing to evict") \
 	_(HANDOFF_FULL, "handoff_full", "the owning worker's handoff ring was full")   \
 	_(TX_FULL, "tx_full", "egress queue did not take the packet")

@@ -10,6 +10,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_icmp.h>
+#include <rte_tcp.h>
 #include <rte_malloc.h>
 #include <rte_udp.h>
 
@@ -475,6 +476,319 @@ case_link_down(void)
 	__atomic_store_n(&dp.ports[WAN].link_up, 1, __ATOMIC_RELAXED);
 }
 
+/* ---- stale-allow protection (filter.revalidate) ------------------------------- */
+
+#define CLI IP(198, 18, 1, 10)
+#define SRV IP(198, 19, 1, 10)
+#define TCP_SYN 0x02
+#define TCP_PSH_ACK 0x18
+#define TCP_SYN_ACK 0x12
+#define TCP_ACK 0x10
+
+/* A TCP or UDP packet with valid checksums; 10 bytes of data (none for a bare SYN). */
+static struct rte_mbuf *
+l4_frame(const struct rte_ether_addr *src_mac, uint8_t port, uint32_t src, uint32_t dst,
+	 uint8_t proto, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	uint16_t data = proto == IPPROTO_TCP && (flags & TCP_SYN) ? 0 : 10;
+	uint16_t hdr = proto == IPPROTO_TCP ? sizeof(struct rte_tcp_hdr) : sizeof(struct rte_udp_hdr);
+	struct rte_mbuf *m = ipv4_frame(src_mac, port, src, dst, proto, 64, hdr + data, 0);
+	struct rte_ipv4_hdr *ip = ip_of(m);
+
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+		memset(th, 0, sizeof(*th));
+		th->src_port = rte_cpu_to_be_16(sport);
+		th->dst_port = rte_cpu_to_be_16(dport);
+		th->sent_seq = rte_cpu_to_be_32(seq);
+		th->recv_ack = rte_cpu_to_be_32(ack);
+		th->data_off = 5 << 4;
+		th->tcp_flags = flags;
+		th->rx_win = rte_cpu_to_be_16(65535);
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	} else {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+		uh->src_port = rte_cpu_to_be_16(sport);
+		uh->dst_port = rte_cpu_to_be_16(dport);
+		uh->dgram_len = rte_cpu_to_be_16(hdr + data);
+		uh->dgram_cksum = 0;
+		uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	}
+	return m;
+}
+
+static uint64_t reval_generation;
+
+/* Parse and compile @p rules (rule strings) into a ruleset ready to publish. */
+static struct rp_filter_live *
+live_new(int revalidate, const char *const *rules, unsigned n)
+{
+	static const int lines[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	struct rp_filter_source src = {.file = "test.conf"};
+	struct rp_filter_ports ports = {.name = {"lan0", "wan0"}, .n = 2};
+	struct rp_filter_live *live = calloc(1, sizeof(*live));
+	char prefix[32];
+	int nerr = 0;
+
+	src.rules = rules;
+	src.rule_lines = lines;
+	src.n_rules = n;
+	src.revalidate = revalidate;
+	live->rs = rp_ruleset_parse(&src, &ports, stderr, &nerr);
+	CHECK(live->rs != NULL);
+	snprintf(prefix, sizeof(prefix), "trv%lu", reval_generation + 1);
+	CHECK_EQ(rp_ruleset_compile(live->rs, prefix, stderr), 0);
+	live->fw[0] = rp_filter_worker_create(live->rs, 1);
+	CHECK(live->fw[0] != NULL);
+	live->generation = live->rs->generation = ++reval_generation;
+	return live;
+}
+
+/* As the control thread does; the test thread is worker 0 and goes offline
+ * meanwhile, or the grace period would wait for itself. */
+static void
+publish(struct rp_filter_live *live)
+{
+	rte_rcu_qsbr_thread_offline(dp.qsv, 0);
+	rp_dp_filter_publish(&dp, live);
+	rte_rcu_qsbr_thread_online(dp.qsv, 0);
+}
+
+/* Post one request to worker 0's conntrack mailbox and serve it at once. */
+static struct rp_ct_mailbox *
+ct_request(uint8_t type, uint32_t cursor, struct rp_ct_info *out, const struct rp_ct_filter *f)
+{
+	struct rp_ct_mailbox *mb = &w->ct_mailbox;
+	mb->type = type;
+	mb->cursor = cursor;
+	mb->max = RP_CT_LIST_PAGE;
+	mb->out = out;
+	if (f)
+		mb->filter = *f;
+	__atomic_store_n(&mb->state, RP_CT_MB_POSTED, __ATOMIC_RELEASE);
+	rp_ct_mailbox_serve(w->ct, mb, 0);
+	mb->state = RP_CT_MB_IDLE;
+	return mb;
+}
+
+/* Is there a connection proto src -> dst with this original destination port (ICMP: type << 8)? */
+static int
+ct_has(uint8_t proto, uint32_t src, uint32_t dst, uint16_t dport)
+{
+	static struct rp_ct_info page[RP_CT_LIST_PAGE];
+	struct rp_ct_filter f = {.proto = proto, .src = src, .dst = dst};
+	uint32_t cursor = 0;
+	int found = 0;
+
+	do {
+		struct rp_ct_mailbox *mb = ct_request(RP_CT_REQ_LIST, cursor, page, &f);
+		for (int i = 0; i < mb->result; i++)
+			found += page[i].tuple[0].dport == dport;
+		cursor = mb->cursor;
+	} while (cursor != UINT32_MAX);
+	return found;
+}
+
+/* The rule of FORWARD (or INPUT) at position @p pos, for its counters. */
+static uint32_t
+rule_id(const struct rp_filter_live *live, enum rp_chain_id chain, unsigned pos)
+{
+	return live->rs->chains[chain].rules[pos].id;
+}
+
+/*
+ * A connection allowed by ruleset 1 and not by ruleset 2: with revalidate
+ * off it lives on (netfilter); with revalidate on its next packet is dropped
+ * (filter_revalidate) and the connection removed, while connections ruleset
+ * 2 still allows go on, an idle refused one is removed by the walk, and the
+ * checks move no rule counter, write no LOG line and take no limit token.
+ */
+static void
+case_revalidate(void)
+{
+	static const char *const r1[] = {
+		"-P FORWARD DROP",
+		"-A FORWARD -m state --state ESTABLISHED,RELATED -j ACCEPT",
+		"-A FORWARD -i lan0 -p udp --dport 5001 -j ACCEPT", /* A */
+		"-A FORWARD -i lan0 -p udp --dport 5002 -j ACCEPT", /* B */
+		"-A FORWARD -i lan0 -p udp --dport 5003 -j ACCEPT", /* C */
+		"-A FORWARD -i lan0 -o wan0 -p tcp --syn --dport 22 -j ACCEPT", /* T */
+	};
+	static const char *const r2[] = {
+		"-P FORWARD DROP",
+		"-A FORWARD -m state --state ESTABLISHED,RELATED -j ACCEPT",
+		/* reached only by a check of A: must log nothing, count nothing */
+		"-A FORWARD -p udp --dport 5001 -j LOG --log-prefix \"A: \"",
+		/* A's port, but from the other side: A came in on lan0 */
+		"-A FORWARD -i wan0 -p udp --dport 5001 -j ACCEPT",
+		"-A FORWARD -i lan0 -p udp --dport 5002 -j ACCEPT",
+		/* T as its SYN; one token, which no check may take */
+		"-A FORWARD -i lan0 -o wan0 -p tcp --syn --dport 22 -m limit --limit 1/hour --limit-burst 1 -j ACCEPT",
+		/* would keep both echo connections, were they checked in FORWARD */
+		"-A FORWARD -p icmp -j ACCEPT",
+		"-A INPUT -i lan0 -d 198.18.1.1 -p icmp --icmp-type echo-request -j ACCEPT",
+		"-A INPUT -p icmp -j DROP",
+	};
+	struct rte_ether_addr cli_mac = {{0x02, 0, 0, 0, 0x01, 0x10}};
+	struct rte_ether_addr srv_mac = {{0x02, 0, 0, 0, 0x02, 0x10}};
+	unsigned lagging = 99;
+
+	/* start from an empty table, with the hosts' addresses known */
+	for (int i = 0; i < 100 && ct_request(RP_CT_REQ_FLUSH, 0, NULL, NULL)->result != 0; i++)
+		run();
+	CHECK_EQ(rp_ct_count(w->ct), 0);
+	CHECK_EQ(rp_neigh_add_static(dp.neigh, CLI, &cli_mac, LAN), 0);
+	CHECK_EQ(rp_neigh_add_static(dp.neigh, SRV, &srv_mac, WAN), 0);
+	drain(LAN);
+	drain(WAN);
+
+	/* ruleset 1 lets A, B, C, T and two pings to the router in */
+	publish(live_new(0, r1, RTE_DIM(r1)));
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_UDP, 4001, 5001, 0, 0, 0));
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_UDP, 4002, 5002, 0, 0, 0));
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_UDP, 4003, 5003, 0, 0, 0));
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_TCP, 40000, 22, TCP_SYN, 1000, 0));
+	inject(LAN, ipv4_frame(&client_mac, LAN, CLI, IP(198, 18, 1, 1), IPPROTO_ICMP, 64, 16, 0));
+	inject(LAN, ipv4_frame(&client_mac, LAN, CLI, IP(198, 19, 1, 1), IPPROTO_ICMP, 64, 16, 0));
+	run();
+	CHECK_EQ(drain(WAN), 4);
+	CHECK_EQ(drain(LAN), 2); /* the echo replies */
+	inject(WAN, l4_frame(&server_mac, WAN, SRV, CLI, IPPROTO_TCP, 22, 40000, TCP_SYN_ACK, 5000, 1001));
+	for (uint16_t p = 1; p <= 3; p++) /* A, B, C: replied, so ESTABLISHED */
+		inject(WAN, l4_frame(&server_mac, WAN, SRV, CLI, IPPROTO_UDP, 5000 + p, 4000 + p, 0, 0, 0));
+	run();
+	CHECK_EQ(drain(LAN), 4);
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_TCP, 40000, 22, TCP_ACK, 1001, 5001));
+	run();
+	CHECK_EQ(drain(WAN), 1);
+	CHECK_EQ(rp_ct_count(w->ct), 6);
+
+	/* ruleset 2 without revalidate: A's next packet passes, as in netfilter */
+	uint64_t reval_drops0 = drops(RP_DROP_FILTER_REVALIDATE);
+	publish(live_new(0, r2, RTE_DIM(r2)));
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_UDP, 4001, 5001, 0, 0, 0));
+	run();
+	CHECK_EQ(drain(WAN), 1);
+	CHECK_EQ(drops(RP_DROP_FILTER_REVALIDATE), reval_drops0);
+	CHECK_EQ(rp_ct_count(w->ct), 6);
+	CHECK_EQ(rp_dp_reval_wait(&dp, reval_generation, 0, NULL), 0);
+
+	/* the same rules with revalidate: in the first burst after the swap, A
+	 * from the client, B from the server (its reply direction), T's data */
+	struct rp_filter_live *live = live_new(1, r2, RTE_DIM(r2));
+	uint64_t gen = live->generation;
+	uint64_t deleted0 = rp_ct_counter(w->ct, RP_CT_CNT_REVALIDATE_DELETED);
+	uint64_t log0 = events(RP_EV_LOG_LINES) + events(RP_EV_LOG_SUPPRESSED);
+	uint64_t filter_drops0 = drops(RP_DROP_FILTER_DROP);
+	publish(live);
+	CHECK_EQ(rp_dp_reval_wait(&dp, gen, 0, &lagging), -ETIMEDOUT);
+	CHECK_EQ(lagging, 0);
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_UDP, 4001, 5001, 0, 0, 0));
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_TCP, 40000, 22, TCP_PSH_ACK, 1001, 5001));
+	inject(WAN, l4_frame(&server_mac, WAN, SRV, CLI, IPPROTO_UDP, 5002, 4002, 0, 0, 0));
+	rp_worker_poll_once(w);
+	CHECK_EQ(drops(RP_DROP_FILTER_REVALIDATE), reval_drops0 + 1);
+	CHECK_EQ(drops(RP_DROP_FILTER_DROP), filter_drops0);
+	struct rte_mbuf *m = sent(WAN); /* T's data, and nothing of A */
+	CHECK(m != NULL);
+	if (m) {
+		CHECK_EQ(ip_of(m)->next_proto_id, IPPROTO_TCP);
+		CHECK_EQ(rp_meta(m)->ct_state, RP_CT_ESTABLISHED);
+		rte_pktmbuf_free(m);
+	}
+	CHECK_EQ(drain(WAN), 0);
+	m = sent(LAN); /* B's packet to the client */
+	CHECK(m != NULL);
+	if (m) {
+		CHECK_EQ(ip_of(m)->next_proto_id, IPPROTO_UDP);
+		CHECK_EQ(rte_be_to_cpu_32(ip_of(m)->dst_addr), CLI);
+		rte_pktmbuf_free(m);
+	}
+	CHECK_EQ(drain(LAN), 0);
+	/* the walk finished in that loop: C (idle) and the ping to the WAN
+	 * address (INPUT refuses it; FORWARD would not) are gone too */
+	CHECK_EQ(rp_dp_reval_wait(&dp, gen, 0, NULL), 0);
+	CHECK_EQ(ct_has(IPPROTO_UDP, CLI, SRV, 5001), 0);
+	CHECK_EQ(ct_has(IPPROTO_UDP, CLI, SRV, 5002), 1);
+	CHECK_EQ(ct_has(IPPROTO_UDP, CLI, SRV, 5003), 0);
+	CHECK_EQ(ct_has(IPPROTO_TCP, CLI, SRV, 22), 1);
+	CHECK_EQ(ct_has(IPPROTO_ICMP, CLI, IP(198, 18, 1, 1), 8 << 8), 1);
+	CHECK_EQ(ct_has(IPPROTO_ICMP, CLI, IP(198, 19, 1, 1), 8 << 8), 0);
+	CHECK_EQ(rp_ct_count(w->ct), 3);
+	CHECK_EQ(rp_ct_counter(w->ct, RP_CT_CNT_REVALIDATE_DELETED), deleted0 + 3);
+	/* no check moved a counter: only ESTABLISHED counted (T's data, B) */
+	struct rp_filter_worker *fw = live->fw[0];
+	CHECK_EQ(fw->pkts[rule_id(live, RP_CHAIN_FORWARD, 0)], 2);
+	for (unsigned r = 1; r < live->rs->chains[RP_CHAIN_FORWARD].n_rules; r++)
+		CHECK_EQ(fw->pkts[rule_id(live, RP_CHAIN_FORWARD, r)], 0);
+	for (unsigned r = 0; r < live->rs->chains[RP_CHAIN_INPUT].n_rules; r++)
+		CHECK_EQ(fw->pkts[rule_id(live, RP_CHAIN_INPUT, r)], 0);
+	CHECK_EQ(fw->policy_pkts[RP_CHAIN_FORWARD], 0);
+	CHECK_EQ(fw->policy_pkts[RP_CHAIN_INPUT], 0);
+	CHECK_EQ(events(RP_EV_LOG_LINES) + events(RP_EV_LOG_SUPPRESSED), log0);
+
+	/* the limit bucket still has its one token: a new SYN takes it, the next finds none */
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_TCP, 40001, 22, TCP_SYN, 7000, 0));
+	run();
+	CHECK_EQ(drain(WAN), 1);
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_TCP, 40002, 22, TCP_SYN, 8000, 0));
+	run();
+	for (unsigned r = 0; r < live->rs->chains[RP_CHAIN_FORWARD].n_rules; r++)
+	CHECK_EQ(drain(WAN), 0);
+	CHECK_EQ(drops(RP_DROP_FILTER_DROP), filter_drops0 + 1);
+	/* A's next packet is a new connection now, which ruleset 2 refuses */
+	inject(LAN, l4_frame(&client_mac, LAN, CLI, SRV, IPPROTO_UDP, 4001, 5001, 0, 0, 0));
+	run();
+	CHECK_EQ(drain(WAN), 0);
+	CHECK_EQ(drops(RP_DROP_FILTER_DROP), filter_drops0 + 2);
+	CHECK_EQ(drops(RP_DROP_FILTER_REVALIDATE), reval_drops0 + 1);
+
+	publish(NULL);
+}
+
+/*
+ * The walk through the table API: a new epoch while a walk runs makes every
+ * connection stale again, those kept in the older epoch included, and the
+ * walk starts over; it ends at the end of the table. (Worker 0's table,
+ * between loops: case_revalidate left 4 connections in it.)
+ */
+static void
+case_reval_epochs(void)
+{
+	struct rp_ct_table *t = w->ct;
+	uint32_t idx[RP_BURST_MAX];
+	uint32_t live = rp_ct_count(t);
+	unsigned n;
+
+	CHECK_EQ(live, 4);
+	CHECK_EQ(rp_ct_reval_active(t), 0);
+	rp_ct_reval_begin(t);
+	CHECK_EQ(rp_ct_reval_active(t), 1);
+	/* a large budget, but at most 2 handed out: kept in this epoch */
+	n = rp_ct_reval_next(t, idx, 2, 1u << 20);
+	CHECK_EQ(n, 2);
+	for (unsigned i = 0; i < n; i++)
+		rp_ct_reval_keep(t, idx[i]);
+	CHECK_EQ(rp_ct_reval_active(t), 1);
+	/* a newer ruleset: all 4 are stale again */
+	rp_ct_reval_begin(t);
+	n = rp_ct_reval_next(t, idx, RP_BURST_MAX, 1u << 20);
+	CHECK_EQ(n, live);
+	CHECK_EQ(rp_ct_reval_active(t), 0); /* the walk reached the end */
+	/* refused: removed and counted; kept: current, so a next walk finds none */
+	uint64_t deleted0 = rp_ct_counter(t, RP_CT_CNT_REVALIDATE_DELETED);
+	CHECK_EQ(rp_ct_reval_refuse(t, idx[0]), 0);
+	CHECK_EQ(rp_ct_reval_refuse(t, idx[0]), -ENOENT);
+	for (unsigned i = 1; i < n; i++)
+		rp_ct_reval_keep(t, idx[i]);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_REVALIDATE_DELETED), deleted0 + 1);
+	CHECK_EQ(rp_ct_count(t), live - 1);
+	rp_ct_reval_begin(t);
+	rp_ct_reval_stop(t);
+	CHECK_EQ(rp_ct_reval_active(t), 0);
+	CHECK_EQ(rp_ct_reval_next(t, idx, RP_BURST_MAX, 1u << 20), 0);
+}
+
 int
 main(void)
 {
@@ -486,5 +800,9 @@ main(void)
 	case_local_and_invalid();
 	case_unresolved();
 	case_link_down();
+	case_revalidate();
+	case_reval_epochs();
+	rp_neigh_free(dp.neigh);
+	rp_fib_free(dp.fib);
 	return rp_test_done("test_datapath");
 }
