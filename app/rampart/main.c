@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 #include <rte_version.h>
 
+#include "host.h"
 #include "port.h"
 #include "rampart_config.h"
 #include "rampart_ctl.h"
@@ -168,6 +169,10 @@ compute_need(const struct rp_config *cfg, struct mem_need *m)
 		n += w * (cfg->ports[p].rx_desc + cfg->ports[p].tx_desc);
 		max_mtu = RTE_MAX(max_mtu, cfg->ports[p].mtu);
 	}
+	if (cfg->host.present) { /* the host interface's port: 1024 descriptors each way */
+		n += w * 2048;
+		max_mtu = RTE_MAX(max_mtu, cfg->host.mtu);
+	}
 	n += w * (cfg->n_ports * RP_TXQ_SIZE + RP_BURST_MAX + MEMPOOL_CACHE); /* in flight, caches */
 	n += RP_RING_SIZE * (w + 1);                                          /* rings full */
 	n += 2048;                                                             /* held, built */
@@ -234,6 +239,11 @@ build_eal_args(const struct app_args *a, const struct rp_config *cfg, const stru
 			ADD("-m");
 			ADDF("%zu", need->total / (1024 * 1024) + 64);
 		}
+	}
+	if (cfg->host.present) {
+		char host_dev[RP_DEVICE_MAX];
+		rp_host_device(cfg, host_dev, sizeof(host_dev));
+		ADDF("--vdev=%s", host_dev);
 	}
 	for (unsigned p = 0; p < cfg->n_ports; p++) {
 		if (rp_port_is_pci(cfg->ports[p].device)) {
@@ -343,7 +353,7 @@ static int
 filter_build(struct rp_dp *dp, const struct rp_config *cfg, FILE *err, struct rp_filter_live **out)
 {
 	struct rp_filter_source src;
-	struct rp_filter_ports ports = {.n = dp->n_ports};
+	struct rp_filter_ports ports = {.n = cfg->n_ports}; /* -i/-o name configured ports only */
 	struct rp_filter_live *live;
 	char prefix[32];
 	int nerr = 0;
@@ -351,7 +361,7 @@ filter_build(struct rp_dp *dp, const struct rp_config *cfg, FILE *err, struct rp
 	*out = NULL;
 	if (cfg->filter.line == 0)
 		return 0;
-	for (unsigned p = 0; p < dp->n_ports; p++)
+	for (unsigned p = 0; p < cfg->n_ports; p++)
 		ports.name[p] = dp->ports[p].name;
 	rp_filter_source_from_config(cfg, &src);
 	struct rp_ruleset *rs = rp_ruleset_parse(&src, &ports, err, &nerr);
@@ -616,6 +626,8 @@ main(int argc, char **argv)
 		goto cleanup_ports;
 	rp_dp_index_local(&dp);
 	if (build_tables(&dp, &cfg, &ops) != 0)
+		goto cleanup_ports;
+	if (cfg.host.present && rp_host_configure(&dp, &cfg) != 0)
 		goto cleanup_ports;
 	rp_ports_check_links(&dp, 1);
 

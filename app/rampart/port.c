@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "host.h"
 #include "port.h"
 
 #define LOG(level, ...) RTE_LOG(level, USER1, __VA_ARGS__)
@@ -174,6 +175,20 @@ rp_ports_start(struct rp_dp *dp, const struct rp_config *cfg)
 			return -1;
 		}
 		dp->n_ports = i + 1;
+	}
+	if (cfg->host.present) {
+		/* the host interface is a port of its own, after the configured ones:
+		 * no addresses (the kernel holds them), never a route's egress */
+		struct rp_port_conf hc;
+		memset(&hc, 0, sizeof(hc));
+		snprintf(hc.name, sizeof(hc.name), "host");
+		rp_host_device(cfg, hc.device, sizeof(hc.device));
+		hc.mtu = cfg->host.mtu;
+		hc.rx_desc = hc.tx_desc = 1024;
+		if (port_start(dp, cfg->n_ports, &hc, dp->n_workers) != 0)
+			return -1;
+		dp->host_port = (int)cfg->n_ports;
+		dp->n_ports = cfg->n_ports + 1;
 	}
 	return 0;
 }

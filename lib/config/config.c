@@ -238,15 +238,6 @@ warning_val(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-warning_at(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(ld, false, s, NULL, VALUE_NONE, fmt, ap);
-	va_end(ap);
-}
-
 static int
 message_cmp(const void *a, const void *b)
 {
@@ -625,32 +616,40 @@ load_workers(struct loader *ld, const config_setting_t *s)
 	}
 }
 
-static void
-load_port_name(struct loader *ld, const config_setting_t *group, unsigned idx)
+/*
+ * A name that fits a Linux interface name (IFNAMSIZ) and is safe in messages
+ * and rules: 1..15 of [A-Za-z0-9_.-]. Reports the problem with @p m.
+ */
+static bool
+check_name(struct loader *ld, const config_setting_t *m, const char *name)
 {
-	struct rp_port_conf *pc = &ld->cfg->ports[idx];
-	const config_setting_t *m;
-	const char *name = need_string(ld, group, "name", &m);
-	size_t len;
+	size_t len = strlen(name);
 
-	if (name == NULL) {
-		ld->port_names_ok = false;
-		return;
-	}
-	len = strlen(name);
 	if (len == 0 || len >= RP_NAME_MAX) {
 		error_val(ld, m, "must be 1..%d characters", RP_NAME_MAX - 1);
-		ld->port_names_ok = false;
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '-')) {
 			error_val(ld, m, "may contain only letters, digits, '_', '.' and '-'");
-			ld->port_names_ok = false;
-			return;
+			return false;
 		}
+	}
+	return true;
+}
+
+static void
+load_port_name(struct loader *ld, const config_setting_t *group, unsigned idx)
+{
+	struct rp_port_conf *pc = &ld->cfg->ports[idx];
+	const config_setting_t *m;
+	const char *name = need_string(ld, group, "name", &m);
+
+	if (name == NULL || !check_name(ld, m, name)) {
+		ld->port_names_ok = false;
+		return;
 	}
 	for (unsigned j = 0; j < idx; j++) {
 		if (strcmp(ld->cfg->ports[j].name, name) == 0) {
@@ -659,7 +658,7 @@ load_port_name(struct loader *ld, const config_setting_t *group, unsigned idx)
 			break;
 		}
 	}
-	memcpy(pc->name, name, len + 1);
+	snprintf(pc->name, sizeof(pc->name), "%s", name);
 }
 
 static void
@@ -1511,19 +1510,130 @@ load_filter(struct loader *ld, const config_setting_t *s)
 	opt_bool(ld, s, "revalidate", &fc->revalidate);
 }
 
+/* ---- host ------------------------------------------------------------------ */
+
+#define RP_HOST_DEFAULT_IFACE "rampart0"
+#define RP_HOST_DEFAULT_DEVICE "net_tap"
+
+/*
+ * The value of argument @p key in a device string already checked by
+ * rp_device_parse ("net_af_packet0,iface=rp-lan,qpairs=2" -> "rp-lan" for
+ * "iface"), into @p buf. @return false when the string has no such argument.
+ */
+static bool
+device_arg(const char *device, const char *key, char *buf, size_t size)
+{
+	size_t key_len = strlen(key);
+	const char *p = strchr(device, ',');
+
+	while (p != NULL) {
+		const char *arg = p + 1, *end;
+
+		/* a bracketed list value "k=[a,b]" holds commas of its own */
+		end = strchr(arg, '=');
+		if (end != NULL && end[1] == '[' && strchr(end, ']') != NULL)
+			end = strchr(strchr(end, ']'), ',');
+		else
+			end = strchr(arg, ',');
+		if (strncmp(arg, key, key_len) == 0 && arg[key_len] == '=') {
+			size_t len = (end != NULL ? (size_t)(end - arg) : strlen(arg)) - key_len - 1;
+
+			snprintf(buf, size, "%.*s", (int)len, arg + key_len + 1);
+			return true;
+		}
+		p = end;
+	}
+	return false;
+}
+
+/* host.interface: a valid kernel interface name. */
+static void
+load_host_interface(struct loader *ld, const config_setting_t *m)
+{
+	struct rp_host_conf *hc = &ld->cfg->host;
+	const char *name = get_string(ld, m);
+
+	if (name == NULL || !check_name(ld, m, name))
+		return;
+	/* Linux refuses these two (dev_valid_name): they are directory entries */
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		error_val(ld, m, "not a valid interface name");
+		return;
+	}
+	snprintf(hc->interface, sizeof(hc->interface), "%s", name);
+}
+
+/*
+ * The host interface is a new kernel interface: none that a port's device
+ * drives already (iface= of af_packet, tap, pcap). @p m is host.interface,
+ * or NULL when the default is used (reported at the section @p s then).
+ */
+static void
+check_host_interface(struct loader *ld, const config_setting_t *s, const config_setting_t *m)
+{
+	const struct rp_config *cfg = ld->cfg;
+	char iface[RP_DEVICE_MAX];
+
+	for (unsigned i = 0; i < cfg->n_ports; i++) {
+		if (ld->px[i].device == NULL ||
+		    !device_arg(cfg->ports[i].device, "iface", iface, sizeof(iface)) ||
+		    strcmp(iface, cfg->host.interface) != 0)
+			continue;
+		if (m != NULL)
+			error_val(ld, m,
+				  "is the interface of port %s's device (ports[%u], line %d): "
+				  "the host interface is a new one",
+				  cfg->ports[i].name, i, cfg->ports[i].line);
+		else
+			error_child(ld, s, "interface",
+				    "\"%s\" (the default) is the interface of port %s's device "
+				    "(ports[%u], line %d): the host interface is a new one; set another",
+				    cfg->host.interface, cfg->ports[i].name, i, cfg->ports[i].line);
+		return;
+	}
+}
+
+static void
+load_host(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const known[] = {"interface", "device", "mtu", NULL};
+	struct rp_host_conf *hc = &ld->cfg->host;
+	const config_setting_t *m;
+	const char *device;
+	unsigned mtu = 1500;
+
+	if (!is_group(ld, s))
+		return;
+	check_members(ld, s, known);
+	hc->present = 1;
+	hc->line = (int)config_setting_source_line(s);
+	snprintf(hc->interface, sizeof(hc->interface), "%s", RP_HOST_DEFAULT_IFACE);
+	snprintf(hc->device, sizeof(hc->device), "%s", RP_HOST_DEFAULT_DEVICE);
+
+	if ((m = config_setting_get_member(s, "interface")) != NULL) {
+		hc->interface[0] = '\0'; /* stays empty if the name is refused */
+		load_host_interface(ld, m);
+	}
+	if (hc->interface[0] != '\0')
+		check_host_interface(ld, s, m);
+	m = config_setting_get_member(s, "device");
+	if (m != NULL && (device = get_string(ld, m)) != NULL &&
+	    strcmp(device, RP_HOST_DEFAULT_DEVICE) != 0)
+		/* virtio_user would need /dev/vhost-net, which these machines lack */
+		error_val(ld, m, "only net_tap is supported here (no vhost-net device for virtio_user)");
+	opt_uint(ld, s, "mtu", 68, 9600, &mtu);
+	hc->mtu = (uint16_t)mtu;
+}
+
 static void
 load_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const known[] = {"eal", "ports", "routes", "neighbours", "workers",
-					    "arp", "icmp", "control", "conntrack",
-					    "host" /* a later issue */, "filter", NULL};
-	static const char *const later[] = {"host"};
+					    "arp", "icmp", "control", "conntrack", "host",
+					    "filter", NULL};
 	const config_setting_t *s;
 
 	check_members(ld, root, known);
-	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-		if ((s = config_setting_get_member(root, later[i])) != NULL)
-			warning_at(ld, s, "section not yet supported; ignored");
 
 	if ((s = config_setting_get_member(root, "eal")) != NULL)
 		load_eal(ld, s);
@@ -1545,6 +1655,9 @@ load_root(struct loader *ld, const config_setting_t *root)
 		load_conntrack(ld, s);
 	if ((s = config_setting_get_member(root, "filter")) != NULL)
 		load_filter(ld, s);
+	/* after ports: its interface must not be one a port's device drives */
+	if ((s = config_setting_get_member(root, "host")) != NULL)
+		load_host(ld, s);
 }
 
 /* ---- entry points -------------------------------------------------------- */

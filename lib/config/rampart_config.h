@@ -152,6 +152,19 @@ struct rp_filter_conf {
 	int line;            /**< of the section; 0 when there is none */
 };
 
+/**
+ * The `host` section: the kernel interface that gives the appliance its own
+ * stack (sshd, a web UI, a routing daemon) behind INPUT and OUTPUT. All zero
+ * when the section is absent: the built-in responders (ICMP echo) answer then.
+ */
+struct rp_host_conf {
+	int present;                 /**< 1 when the file has a `host` section */
+	char interface[RP_NAME_MAX]; /**< kernel interface name; default "rampart0" */
+	char device[RP_NAME_MAX];    /**< exception-path driver: "net_tap" (the default and only one) */
+	uint16_t mtu;                /**< the interface's MTU, 68..9600; default 1500 */
+	int line;                    /**< of the section; 0 when there is none */
+};
+
 struct rp_config {
 	char path[RP_PATH_MAX];
 
@@ -176,6 +189,8 @@ struct rp_config {
 	struct rp_ct_config conntrack;
 
 	struct rp_filter_conf filter;
+
+	struct rp_host_conf host;
 };
 
 /**

@@ -145,6 +145,8 @@ struct rp_dp {
 	struct rte_ring *to_ctl;           /**< workers -> control thread */
 	struct rte_rcu_qsbr *qsv;          /**< workers report quiescence each loop */
 	struct rp_filter_live *filter;     /**< the ruleset in force; NULL = accept everything */
+	int host_port;                     /**< index of the host interface's port, -1 without one */
+	struct rte_ether_addr host_kernel_mac; /**< the kernel's end of the host interface */
 	struct rte_ring *log_ring;         /**< LOG lines (RP_LOG_LINE_MAX-byte elements) to the control thread */
 
 	unsigned burst;

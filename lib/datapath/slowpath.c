@@ -91,6 +91,10 @@ ops_drop(void *arg, struct rte_mbuf *m, enum rp_drop reason)
 				dp->ctl_stats.drops[RP_DROP_NO_MBUF]++;
 			} else {
 				dp->ctl_stats.events[RP_EV_ICMP_ERR_SENT]++;
+				/* RELATED to what it is about, for the OUTPUT chain */
+				rp_pkt_parse_l4(e, 0);
+				rp_meta(e)->ct_state = RP_CT_RELATED;
+				rp_meta(e)->ct_idx = RP_CT_NO_ENTRY;
 				to_worker(dp, e, RP_MSG_ROUTE);
 			}
 		}
@@ -230,6 +234,7 @@ rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg)
 	size_t qs_size;
 
 	dp->n_workers = cfg->workers.n_lcores;
+	dp->host_port = -1; /* the daemon sets it when it starts a host interface */
 	dp->burst = cfg->workers.burst;
 	dp->idle_sleep_us = cfg->workers.idle_sleep_us;
 	dp->tsc_per_ms = rte_get_tsc_hz() / 1000;

@@ -3,6 +3,7 @@
  * The worker loop: runs on worker lcores only. No locks, no syscalls (but
  * the optional idle sleep), no malloc: mbufs come from the mempool.
  */
+#include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_icmp.h>
@@ -166,14 +167,32 @@ fragment_and_send(struct rp_worker *w, struct rte_mbuf *m, uint32_t nexthop, uin
 		send_one(w, frags[i], nexthop, port);
 }
 
+/* Deliver a packet for one of our addresses to the kernel, through the host interface. */
+static void
+to_host(struct rp_worker *w, struct rte_mbuf *m)
+{
+	struct rp_dp *dp = w->dp;
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	eth->dst_addr = dp->host_kernel_mac;
+	eth->src_addr = dp->ports[dp->host_port].mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	w->stats.events[RP_EV_HOST_IN]++;
+	tx(w, (uint8_t)dp->host_port, m);
+}
+
+static unsigned filter_chain(struct rp_worker *w, struct rp_filter_live *fl, enum rp_chain_id chain,
+			     struct rte_mbuf **pkts, unsigned n);
+
 void
 rp_worker_output(struct rp_worker *w, struct rte_mbuf *m)
 {
+	struct rp_dp *dp = w->dp;
 	struct rp_meta *md = rp_meta(m);
 	uint64_t nh;
 	uint8_t port;
 
-	rp_fib_lookup_bulk(w->dp->fib, &md->dst, &nh, 1);
+	rp_fib_lookup_bulk(dp->fib, &md->dst, &nh, 1);
 	switch (rp_nh_type(nh)) {
 	case RP_RT_DIRECT:
 	case RP_RT_GATEWAY:
@@ -181,13 +200,27 @@ rp_worker_output(struct rp_worker *w, struct rte_mbuf *m)
 	case RP_RT_NONE:
 		drop(w, m, RP_DROP_NO_ROUTE);
 		return;
-	default: /* to ourselves or a broadcast: nothing to send */
+	case RP_RT_LOCAL:
+		/* an error about a packet the kernel sent: back to the kernel */
+		if (dp->host_port >= 0) {
+			to_host(w, m);
+			return;
+		}
+		/* fall through */
+	default: /* a broadcast: nothing to send */
 		drop(w, m, RP_DROP_BROADCAST);
 		return;
 	}
 	port = rp_nh_port(nh);
 	uint32_t nexthop = rp_nh_type(nh) == RP_RT_GATEWAY ? rp_nh_gw(nh) : md->dst;
 	md->out_port = port;
+	/* what the appliance sends traverses OUTPUT, as in netfilter */
+	struct rp_filter_live *fl = __atomic_load_n(&dp->filter, __ATOMIC_ACQUIRE);
+	if (fl) {
+		md->in_port = 0xff;
+		if (filter_chain(w, fl, RP_CHAIN_OUTPUT, &m, 1) == 0)
+			return;
+	}
 	if (unlikely(md->ip_len > w->dp->ports[port].mtu))
 		fragment_and_send(w, m, nexthop, port, w->dp->ports[port].mtu);
 	else
@@ -195,6 +228,18 @@ rp_worker_output(struct rp_worker *w, struct rte_mbuf *m)
 }
 
 /* ---- ICMP errors and local delivery ---------------------------------------- */
+
+/* A packet the appliance makes about another (ICMP error, RST) is RELATED to that
+ * packet's connection, as netfilter attaches it (nf_ct_attach). */
+static inline void
+generated_related(struct rte_mbuf *e)
+{
+	struct rp_meta *md = rp_meta(e);
+	rp_pkt_parse_l4(e, 0);
+	md->ct_state = RP_CT_RELATED;
+	md->ct_idx = RP_CT_NO_ENTRY;
+	md->in_port = 0xff;
+}
 
 /*
  * Answer @p m with an ICMP error (when RFC 1812 allows one and the rate limit
@@ -216,6 +261,7 @@ icmp_error_and_drop(struct rp_worker *w, struct rte_mbuf *m, uint8_t type, uint8
 				w->stats.drops[RP_DROP_NO_MBUF]++;
 			} else {
 				w->stats.events[RP_EV_ICMP_ERR_SENT]++;
+				generated_related(e);
 				rp_worker_output(w, e);
 			}
 		}
@@ -230,6 +276,11 @@ local_deliver(struct rp_worker *w, struct rte_mbuf *m)
 	struct rp_meta *md = rp_meta(m);
 
 	w->stats.events[RP_EV_LOCAL_IN]++;
+	if (w->dp->host_port >= 0) {
+		to_host(w, m);
+		return;
+	}
+	/* no host interface: the built-in responder answers echo requests */
 	if (md->proto == IPPROTO_ICMP && !(md->flags & RP_F_FRAG) &&
 	    md->ip_len >= md->l4_off - md->l3_off + sizeof(struct rte_icmp_hdr)) {
 		const struct rte_icmp_hdr *icmp =
@@ -336,8 +387,10 @@ reject_and_drop(struct rp_worker *w, struct rte_mbuf *m, uint8_t with, int local
 	} else {
 		w->stats.events[RP_EV_ICMP_ERR_RATELIMITED]++;
 	}
-	if (e)
+	if (e) {
+		generated_related(e);
 		rp_worker_output(w, e);
+	}
 	drop(w, m, RP_DROP_FILTER_REJECT);
 }
 
@@ -358,7 +411,7 @@ filter_chain(struct rp_worker *w, struct rp_filter_live *fl, enum rp_chain_id ch
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct rp_meta *md = rp_meta(pkts[i]);
-		rp_filter_pkt_from_mbuf(pkts[i], md->in_port,
+		rp_filter_pkt_from_mbuf(pkts[i], chain == RP_CHAIN_OUTPUT ? 0xff : md->in_port,
 					chain == RP_CHAIN_INPUT ? 0xff : md->out_port, &fp[i]);
 	}
 	w->filter_mbufs = pkts;
@@ -591,10 +644,11 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 {
 	struct rp_dp *dp = w->dp;
 	struct rp_filter_live *fl = __atomic_load_n(&dp->filter, __ATOMIC_ACQUIRE);
-	struct rte_mbuf *fwd[RP_BURST_MAX], *local[RP_BURST_MAX];
+	struct rte_mbuf *fwd[RP_BURST_MAX], *local[RP_BURST_MAX], *hout[RP_BURST_MAX];
+	struct rte_mbuf *outp[RP_BURST_MAX]; /* what leaves by a port, for the bulk neighbour lookup */
 	uint32_t dsts[RP_BURST_MAX], nexthops[RP_BURST_MAX];
 	uint64_t nhs[RP_BURST_MAX], l2s[RP_BURST_MAX];
-	unsigned n_fwd = 0, n_local = 0, n_out = 0;
+	unsigned n_fwd = 0, n_local = 0, n_out = 0, n_hout = 0;
 
 	/* a new ruleset may start a revalidation: before classification flags stale packets */
 	filter_sync(w, fl);
@@ -609,6 +663,19 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 		struct rp_meta *md = rp_meta(m);
 		enum rp_route_type type = rp_nh_type(nhs[i]);
 
+		if (unlikely(md->flags & RP_F_FROM_HOST)) {
+			/* the kernel's own packets: routed out, no TTL rule, OUTPUT decides */
+			if (type == RP_RT_DIRECT || type == RP_RT_GATEWAY) {
+				md->out_port = rp_nh_port(nhs[i]);
+				md->nexthop = type == RP_RT_GATEWAY ? rp_nh_gw(nhs[i]) : md->dst;
+				hout[n_hout++] = m;
+			} else if (type == RP_RT_NONE) {
+				drop(w, m, RP_DROP_NO_ROUTE);
+			} else {
+				drop(w, m, type == RP_RT_LOCAL ? RP_DROP_HOST_LOCAL : RP_DROP_BROADCAST);
+			}
+			continue;
+		}
 		if (unlikely(type != RP_RT_DIRECT && type != RP_RT_GATEWAY)) {
 			if (type == RP_RT_LOCAL)
 				local[n_local++] = m;
@@ -651,6 +718,23 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 		}
 		n_local = filter_chain(w, fl, RP_CHAIN_INPUT, local, n_local);
 		n_fwd = filter_chain(w, fl, RP_CHAIN_FORWARD, fwd, n_fwd);
+		n_hout = filter_chain(w, fl, RP_CHAIN_OUTPUT, hout, n_hout);
+	}
+	/* the kernel's accepted packets join the forwarded ones for the way out
+	 * (confirmed, fragmented if needed, resolved in bulk), without counting as forwarded */
+	for (unsigned i = 0; i < n_hout; i++) {
+		struct rte_mbuf *m = hout[i];
+		struct rp_meta *md = rp_meta(m);
+		if (confirm(w, m) != 0)
+			continue;
+		w->stats.events[RP_EV_HOST_OUT]++;
+		uint16_t fsize = frag_size(dp, md);
+		if (unlikely(fsize)) {
+			fragment_and_send(w, m, md->nexthop, md->out_port, fsize);
+			continue;
+		}
+		outp[n_out] = m;
+		nexthops[n_out++] = md->nexthop;
 	}
 	for (unsigned i = 0; i < n_local; i++)
 		if (confirm(w, local[i]) == 0)
@@ -666,7 +750,7 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 			fragment_and_send(w, m, md->nexthop, md->out_port, fsize);
 			continue;
 		}
-		fwd[n_out] = m;
+		outp[n_out] = m;
 		nexthops[n_out++] = md->nexthop;
 	}
 	if (n_out == 0)
@@ -675,7 +759,7 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 	/* next hops to MAC addresses, in bulk, then out */
 	rp_neigh_lookup_bulk(dp->neigh, w->id, nexthops, l2s, n_out);
 	for (unsigned i = 0; i < n_out; i++) {
-		struct rte_mbuf *m = fwd[i];
+		struct rte_mbuf *m = outp[i];
 		uint8_t out = rp_meta(m)->out_port;
 		if (likely((l2s[i] & RP_L2_VALID) && rp_l2_port(l2s[i]) == out)) {
 			set_l2(m, l2s[i], &dp->ports[out].mac);
@@ -686,6 +770,26 @@ route_and_forward(struct rp_worker *w, struct rte_mbuf **ip_pkts, unsigned n_ip)
 	}
 }
 
+/*
+ * The kernel asks for a neighbour on the host interface: whatever the
+ * address, the answer is Rampart's end of the interface, which then routes
+ * the packets itself (proxy ARP). So the kernel's side never learns, and
+ * the wires never see, the TAP's MAC.
+ */
+static void
+host_arp(struct rp_worker *w, uint8_t port, struct rte_mbuf *m)
+{
+	struct rp_meta *md = rp_meta(m);
+	const struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, md->l3_off);
+
+	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) || md->dst == md->src) {
+		drop(w, m, RP_DROP_HOST_ARP); /* replies, gratuitous ARP: nothing to learn */
+		return;
+	}
+	rp_arp_reply_inplace(m, &w->dp->ports[port].mac);
+	tx(w, port, m);
+}
+
 void
 rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -694,6 +798,7 @@ rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkt
 	struct rte_mbuf *ip_pkts[RP_BURST_MAX], *to_ctl[RP_BURST_MAX];
 	unsigned n_ip = 0, n_ctl = 0;
 	uint64_t rx_bytes = 0;
+	const int from_host = (int)port == dp->host_port;
 
 	/* stage 1: parse and validate, with the next frames' headers prefetched;
 	 * reassemble fragments; hand packets of other workers' connections over */
@@ -708,10 +813,14 @@ rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkt
 		switch (rp_pkt_parse(m, port, port_mac)) {
 		case RP_PKT_IPV4: {
 			struct rp_meta *md = rp_meta(m);
-			if (unlikely(rp_ipv4_martian_src(md->src) || is_local_addr(dp, md->src))) {
+			/* our own address as a source is martian, but from our own kernel */
+			if (unlikely(rp_ipv4_martian_src(md->src) ||
+				     (!from_host && is_local_addr(dp, md->src)))) {
 				drop(w, m, RP_DROP_MARTIAN_SRC);
 				break;
 			}
+			if (unlikely(from_host))
+				md->flags |= RP_F_FROM_HOST;
 			if (unlikely(rp_ipv4_martian_dst(md->dst))) {
 				drop(w, m, RP_DROP_MARTIAN_DST);
 				break;
@@ -742,7 +851,10 @@ rp_worker_process_burst(struct rp_worker *w, uint8_t port, struct rte_mbuf **pkt
 			break;
 		}
 		case RP_PKT_ARP:
-			to_ctl[n_ctl++] = m;
+			if (unlikely(from_host))
+				host_arp(w, port, m);
+			else
+				to_ctl[n_ctl++] = m;
 			break;
 		default:
 			drop(w, m, rp_meta(m)->drop);

@@ -36,6 +36,7 @@ enum rp_pkt_kind {
 #define RP_F_FRAG_LATER 0x0008 /**< fragment with offset != 0 */
 #define RP_F_DF        0x0010 /**< IPv4 Don't Fragment set */
 #define RP_F_LOCAL_OUT 0x0020 /**< built by the appliance itself, not received */
+#define RP_F_FROM_HOST 0x0080 /**< sent by the appliance's kernel through the host interface */
 #define RP_F_CT_STALE  0x0040 /**< its connection awaits revalidation against a new ruleset (conntrack) */
 
 /**

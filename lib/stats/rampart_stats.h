@@ -39,6 +39,8 @@
 	_(FRAG_NEEDED, "frag_needed", "larger than the egress MTU with DF set")        \
 	_(FRAG_FAILED, "frag_failed", "fragmentation failed (no mbufs)")               \
 	_(LOCAL_NO_SERVICE, "local_no_service", "for one of our addresses, no local service takes it") \
+	_(HOST_ARP, "host_arp", "ARP from the host interface other than a request (not needed: Rampart answers the kernel)") \
+	_(HOST_LOCAL, "host_local", "from the host interface to one of our own addresses (the kernel loops those itself)") \
 	_(ICMP_MALFORMED, "icmp_malformed", "ICMP to us truncated or with a bad checksum") \
 	_(NEIGH_HOLD_FULL, "neigh_hold_full", "hold queue of an unresolved next hop overflowed (oldest dropped)") \
 	_(NEIGH_UNRESOLVED, "neigh_unresolved", "next hop did not answer ARP in time")  \
@@ -83,6 +85,8 @@ struct rp_port_counters {
 	_(FRAGMENTED, "fragmented", "packets fragmented for the egress MTU")    \
 	_(FRAGS_OUT, "fragments_out", "fragments produced")                       \
 	_(NEIGH_HELD, "neigh_held", "packets handed to the control thread to wait for ARP") \
+	_(HOST_IN, "host_in", "packets delivered to the kernel through the host interface") \
+	_(HOST_OUT, "host_out", "packets the kernel sent through the host interface") \
 	_(LOG_LINES, "log_lines", "LOG target lines queued for the daemon's log") \
 	_(LOG_SUPPRESSED, "log_suppressed", "LOG lines not written: rate limit or full log ring") \
 	_(IDLE_SLEEPS, "idle_sleeps", "times an idle worker slept")

@@ -380,3 +380,156 @@ with socketserver.TCPServer((ip, port), functools.partial(Paced, directory=root)
 PY
 	lab_wait_listen "$1" "$3"
 }
+
+# ---- the host interface (tests/e2e/test_host_*.sh) ----------------------------
+
+# The kernel interface the host tests configure (host.interface), created by
+# the daemon in the FW namespace with the ports' addresses.
+RP_HOST_IF=rampart0
+
+# rp_filter_section INPUT FORWARD OUTPUT RULE...: print a filter section with
+# these policies and rules, one rule a line ('\' and '"' escaped for
+# libconfig), as rp_write_filter_conf writes it.
+rp_filter_section() {
+	local input=$1 forward=$2 output=$3 rule n i=0
+	shift 3
+	n=$#
+	echo 'filter = {'
+	echo "  policy = { input = \"$input\"; forward = \"$forward\"; output = \"$output\"; };"
+	echo '  rules = ['
+	for rule in "$@"; do
+		i=$((i + 1))
+		rule=${rule//\\/\\\\}
+		rule=${rule//\"/\\\"}
+		if ((i < n)); then echo "    \"$rule\","; else echo "    \"$rule\""; fi
+	done
+	echo '  ];'
+	echo '};'
+}
+
+# rp_write_host_conf INPUT-POLICY OUTPUT-POLICY RULE...: write RP_CONF as the
+# lab config plus `host = { interface = "rampart0"; };`, the lines of
+# RP_CONF_EXTRA (e.g. a routes section) and a filter section with these INPUT
+# and OUTPUT policies (FORWARD's is ACCEPT). Written beside RP_CONF and
+# renamed over it, so a reload never reads half a file.
+rp_write_host_conf() {
+	local input=$1 output=$2 tmp=$RP_CONF.new
+	shift 2
+	rp_write_conf "$tmp"
+	{
+		echo "host = { interface = \"$RP_HOST_IF\"; };"
+		[[ -z ${RP_CONF_EXTRA:-} ]] || printf '%s\n' "$RP_CONF_EXTRA"
+		rp_filter_section "$input" ACCEPT "$output" "$@"
+	} >>"$tmp"
+	mv -f "$tmp" "$RP_CONF"
+}
+
+# rp_reload: `rampartctl reload` of RP_CONF, which must print "generation N".
+rp_reload() {
+	local out
+	out=$(rp_ctl reload) || exit 1
+	[[ $out =~ ^generation\ [0-9]+$ ]] || rp_fail "rampartctl reload printed '$out', want 'generation N'"
+}
+
+# rp_host_wait: wait up to 5 s for the host interface in the FW namespace to
+# be up with both of the appliance's addresses (the daemon configures it
+# at start), so that servers there can bind them.
+rp_host_wait() {
+	local i addrs=''
+	for ((i = 0; i < 50; i++)); do
+		addrs=$(ip -n "$LAB_FW" -4 -o addr show dev "$RP_HOST_IF" up 2>/dev/null |
+			awk '{ print $4 }' | sort | tr '\n' ' ')
+		[[ $addrs == "$LAB_FW_LAN_IP/24 $LAB_FW_WAN_IP/24 " ]] && return 0
+		sleep 0.1
+	done
+	rp_fail "host interface $RP_HOST_IF in $LAB_FW: addresses '$addrs', want $LAB_FW_LAN_IP/24 and $LAB_FW_WAN_IP/24, up:
+$(ip -n "$LAB_FW" addr 2>&1)"
+}
+
+# rp_rule_delta SAVE0 SAVE CHAIN N: "PKTS:BYTES" that rule N of CHAIN (or its
+# policy, N = policy) counted between two `rampartctl rules --save` outputs.
+rp_rule_delta() {
+	local before after
+	before=$(rp_filter_counter "$1" "$3" "$4") || exit 1
+	after=$(rp_filter_counter "$2" "$3" "$4") || exit 1
+	rp_counter_sub "$after" "$before"
+}
+
+# rp_tcp_sent NS: TCP segments NS's kernel has sent, retransmissions included
+# (Linux counts a retransmitted SYN in RetransSegs, not OutSegs).
+rp_tcp_sent() {
+	local out retrans
+	out=$(rp_snmp "$1" Tcp OutSegs) || exit 1
+	retrans=$(rp_snmp "$1" Tcp RetransSegs) || exit 1
+	echo $((out + retrans))
+}
+
+# rp_synack_sent NS: SYN/ACKs (and other segments) a listener's kernel sent.
+# Linux counts every SYN/ACK it builds in OutSegs, resent ones included
+# (tcp_make_synack), and a resent one in RetransSegs as well: adding both, as
+# rp_tcp_sent does, would count it twice.
+rp_synack_sent() {
+	rp_snmp "$1" Tcp OutSegs
+}
+
+# rp_tcp_quiet NS...: wait (at most 15 s) until the kernels of the given
+# namespaces have sent and received no TCP segment for 1.5 s: after a
+# connection attempt that failed, the listener's SYN/ACK retransmissions are
+# over (the host tests set tcp_synack_retries=0, so that takes a second).
+rp_tcp_quiet() {
+	local ns now last='' quiet=0 deadline=$((SECONDS + 15))
+	while ((SECONDS < deadline)); do
+		now=
+		for ns in "$@"; do
+			now+="$(rp_tcp_sent "$ns"):$(rp_snmp "$ns" Tcp InSegs) " || exit 1
+		done
+		if [[ $now == "$last" ]]; then
+			quiet=$((quiet + 1))
+			((quiet >= 3)) && return 0
+		else
+			quiet=0
+		fi
+		last=$now
+		sleep 0.5
+	done
+	rp_fail "TCP in $* did not go quiet in 15 s"
+}
+
+# rp_udp_responder NS IP PORT: answer every datagram to IP:PORT inside NS
+# with "re:" and the datagram, in the background (lab_down ends it); wait
+# until it is bound.
+rp_udp_responder() {
+	ip netns exec "$1" python3 - "$2" "$3" >/dev/null 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(b"re:" + data, peer)
+PY
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$1" ss -Hlun "sport = :$3" | grep -q . && return 0
+		sleep 0.1
+	done
+	rp_fail "the UDP responder on $2:$3 in $1 did not start"
+}
+
+# rp_udp_ask NS DST PORT TEXT: from NS, send TEXT in one datagram from a
+# connected UDP socket and print what happened within 2 s: "answer REPLY",
+# "refused" (an ICMP port unreachable reached the socket) or "timeout".
+rp_udp_ask() {
+	ip netns exec "$1" python3 - "$2" "$3" "$4" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.settimeout(2)
+s.send(sys.argv[3].encode())
+try:
+    print("answer " + s.recv(2048).decode())
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+PY
+}

@@ -254,25 +254,215 @@ test_defaults(void)
 	rp_config_free(&cfg);
 }
 
+/* ---- host ----------------------------------------------------------------- */
+
 static void
-test_later_sections_warn(void)
+test_host_full(void)
 {
 	struct rp_config cfg;
 	char *out;
 
-	/* conntrack and filter are read now: only host warns */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"                                   /* 1 */
+			   "host = {\n"                                                   /* 2 */
+			   "  interface = \"rp_Host-1.x\";\n"                             /* 3 */
+			   "  device = \"net_tap\";\n"                                    /* 4 */
+			   "  mtu = 9000;\n"                                              /* 5 */
+			   "};\n",                                                        /* 6 */
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_EQ(cfg.host.present, 1);
+	CHECK_STR_EQ(cfg.host.interface, "rp_Host-1.x");
+	CHECK_STR_EQ(cfg.host.device, "net_tap");
+	CHECK_EQ(cfg.host.mtu, 9000);
+	CHECK_EQ(cfg.host.line, 2);
+	rp_config_free(&cfg);
+
+	/* both ends of the ranges; a 15-character name */
 	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
-			   "host = { interface = \"rampart0\"; };\n"
+			   "host = { interface = \"abcdefghijklmno\"; mtu = 68; };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_STR_EQ(cfg.host.interface, "abcdefghijklmno");
+	CHECK_EQ(cfg.host.mtu, 68);
+	rp_config_free(&cfg);
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\nhost = { mtu = 9600; };\n", &cfg, &out), 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_EQ(cfg.host.mtu, 9600);
+	rp_config_free(&cfg);
+}
+
+static void
+test_host_defaults(void)
+{
+	struct rp_config cfg;
+	char *out;
+
+	/* absent: all zero, and the sections around it are read as before */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
 			   "conntrack = { max = 1024; timeouts = { udp = 31; }; };\n"
 			   "filter = { rules = [ \"-A INPUT -j ACCEPT\" ]; };\n",
 			   &cfg, &out),
 		 0);
-	CHECK_STR_EQ(out, "@:2: warning: host: section not yet supported; ignored\n");
+	CHECK_STR_EQ(out, "");
 	free(out);
+	CHECK_EQ(cfg.host.present, 0);
+	CHECK_STR_EQ(cfg.host.interface, "");
+	CHECK_STR_EQ(cfg.host.device, "");
+	CHECK_EQ(cfg.host.mtu, 0);
+	CHECK_EQ(cfg.host.line, 0);
 	CHECK_EQ(cfg.conntrack.max, 1024);
-	CHECK_EQ(cfg.conntrack.timeouts.udp, 31);
 	CHECK_EQ(cfg.filter.n_rules, 1);
 	rp_config_free(&cfg);
+
+	/* present but empty: every default, and no warning any more */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
+			   "conntrack = { max = 1024; };\n"
+			   "host = { };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_EQ(cfg.host.present, 1);
+	CHECK_STR_EQ(cfg.host.interface, "rampart0");
+	CHECK_STR_EQ(cfg.host.device, "net_tap");
+	CHECK_EQ(cfg.host.mtu, 1500);
+	CHECK_EQ(cfg.host.line, 3);
+	CHECK_EQ(cfg.conntrack.max, 1024);
+	rp_config_free(&cfg);
+
+	/* the name of a port (lan0 is Rampart's, not the kernel's) may be reused */
+	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\nhost = { interface = \"lan0\"; };\n", &cfg,
+			   &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_STR_EQ(cfg.host.interface, "lan0");
+	rp_config_free(&cfg);
+}
+
+static void
+test_host_errors(void)
+{
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { interface = \"rampart0\"; ifname = \"x\"; };\n",
+		      1,
+		      "@:2: host.ifname: unknown setting (known here: interface, device, mtu)\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = \"rampart0\";\n", 1,
+		      "@:2: host: \"rampart0\": expected a group { ... }, found a string\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = ( );\n", 1,
+		      "@:2: host: expected a group { ... }, found a list ( ... )\n");
+	/* interface */
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "host = { interface = 0; };\n"
+		      "host2 = 1;\n",
+		      2,
+		      "@:2: host.interface: expected a string, found an integer\n"
+		      "@:3: host2: unknown setting (known here: eal, ports, routes, neighbours, "
+		      "workers, arp, icmp, control, conntrack, host, filter)\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { interface = \"\"; };\n", 1,
+		      "@:2: host.interface: \"\": must be 1..15 characters\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { interface = \"abcdefghijklmnop\"; };\n", 1,
+		      "@:2: host.interface: \"abcdefghijklmnop\": must be 1..15 characters\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { interface = \"ramp art\"; };\n", 1,
+		      "@:2: host.interface: \"ramp art\": may contain only letters, digits, '_', '.' and '-'\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { interface = \"eth0/1\"; };\n", 1,
+		      "@:2: host.interface: \"eth0/1\": may contain only letters, digits, '_', '.' and '-'\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { interface = \".\"; };\n", 1,
+		      "@:2: host.interface: \".\": not a valid interface name\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { interface = \"..\"; };\n", 1,
+		      "@:2: host.interface: \"..\": not a valid interface name\n");
+	/* device */
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { device = \"virtio_user\"; };\n", 1,
+		      "@:2: host.device: \"virtio_user\": only net_tap is supported here "
+		      "(no vhost-net device for virtio_user)\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { device = \"net_tap0\"; };\n", 1,
+		      "@:2: host.device: \"net_tap0\": only net_tap is supported here "
+		      "(no vhost-net device for virtio_user)\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { device = \"\"; };\n", 1,
+		      "@:2: host.device: \"\": only net_tap is supported here "
+		      "(no vhost-net device for virtio_user)\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { device = [ \"net_tap\" ]; };\n", 1,
+		      "@:2: host.device: expected a string, found an array [ ... ]\n");
+	/* mtu */
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { mtu = 67; };\n", 1,
+		      "@:2: host.mtu: 67: must be 68..9600\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { mtu = 9601; };\n", 1,
+		      "@:2: host.mtu: 9601: must be 68..9600\n");
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\nhost = { mtu = \"1500\"; };\n", 1,
+		      "@:2: host.mtu: \"1500\": expected an integer, found a string\n");
+	/* every problem of the section in one run, in line order */
+	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
+		      "host = {\n"
+		      "  mtu = 20000;\n"
+		      "  device = \"virtio_user0\";\n"
+		      "  interface = \"a:b\";\n"
+		      "};\n",
+		      3,
+		      "@:3: host.mtu: 20000: must be 68..9600\n"
+		      "@:4: host.device: \"virtio_user0\": only net_tap is supported here "
+		      "(no vhost-net device for virtio_user)\n"
+		      "@:5: host.interface: \"a:b\": may contain only letters, digits, '_', '.' and '-'\n");
+}
+
+/* The host interface is a new kernel interface, never one a port's device drives. */
+static void
+test_host_interface_clash(void)
+{
+	struct rp_config cfg;
+	char *out;
+
+	EXPECT_ERRORS("ports = (\n"
+		      "  { name = \"lan0\"; device = \"net_af_packet0,iface=rp-lan\"; address = \"198.18.1.1/24\"; },\n"
+		      "  { name = \"wan0\"; device = \"net_af_packet1,qpairs=1,iface=rp-wan\"; address = \"198.19.1.1/24\"; }\n"
+		      ");\n"
+		      "host = { interface = \"rp-wan\"; };\n",
+		      1,
+		      "@:5: host.interface: \"rp-wan\": is the interface of port wan0's device "
+		      "(ports[1], line 3): the host interface is a new one\n");
+	/* any driver's iface= argument (net_tap, net_pcap name theirs so too) */
+	EXPECT_ERRORS("ports = ( { name = \"lan0\"; device = \"net_tap1,iface=rampart0\"; "
+		      "address = \"198.18.1.1/24\"; } );\n"
+		      "host = { };\n",
+		      1,
+		      "@:2: host.interface: \"rampart0\" (the default) is the interface of port "
+		      "lan0's device (ports[0], line 1): the host interface is a new one; set another\n");
+	EXPECT_ERRORS("ports = ( { name = \"lan0\"; device = \"net_tap1,iface=rampart0\"; "
+		      "address = \"198.18.1.1/24\"; } );\n"
+		      "host = {\n  interface = \"rampart0\"; };\n",
+		      1,
+		      "@:3: host.interface: \"rampart0\": is the interface of port lan0's device "
+		      "(ports[0], line 1): the host interface is a new one\n");
+	/* iface= inside another argument's [list] is not the device's interface;
+	 * an argument merely starting with "iface" is not iface= either */
+	CHECK_EQ(load_text("ports = ( { name = \"lan0\"; "
+			   "device = \"net_af_packet0,x=[a,iface=rampart0,b],ifaces=rampart0,iface=rp-lan\"; "
+			   "address = \"198.18.1.1/24\"; } );\n"
+			   "host = { interface = \"rampart0\"; };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	CHECK_STR_EQ(cfg.host.interface, "rampart0");
+	rp_config_free(&cfg);
+	/* the same name as a device argument other than iface= is no clash */
+	CHECK_EQ(load_text("ports = ( { name = \"lan0\"; device = \"net_pcap0,rx_iface=rampart0\"; "
+			   "address = \"198.18.1.1/24\"; } );\n"
+			   "host = { };\n",
+			   &cfg, &out),
+		 0);
+	CHECK_STR_EQ(out, "");
+	free(out);
+	rp_config_free(&cfg);
+	/* a device string with an error of its own is reported once, without a clash */
+	EXPECT_ERRORS("ports = ( { name = \"lan0\"; device = \"net_af_packet0,iface=rampart0,\"; "
+		      "address = \"198.18.1.1/24\"; } );\n"
+		      "host = { };\n",
+		      1,
+		      "@:1: ports[0].device: \"net_af_packet0,iface=rampart0,\": empty device argument (stray ',')\n");
 }
 
 /* ---- filter --------------------------------------------------------------- */
@@ -1145,7 +1335,10 @@ main(void)
 {
 	test_full();
 	test_defaults();
-	test_later_sections_warn();
+	test_host_full();
+	test_host_defaults();
+	test_host_errors();
+	test_host_interface_clash();
 	test_filter_full();
 	test_filter_defaults_and_file();
 	test_filter_errors();
