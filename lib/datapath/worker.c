@@ -413,6 +413,13 @@ filter_chain(struct rp_worker *w, struct rp_filter_live *fl, enum rp_chain_id ch
 		struct rp_meta *md = rp_meta(pkts[i]);
 		rp_filter_pkt_from_mbuf(pkts[i], chain == RP_CHAIN_OUTPUT ? 0xff : md->in_port,
 					chain == RP_CHAIN_INPUT ? 0xff : md->out_port, &fp[i]);
+		/* a RELATED ICMP error's --ctorig* are those of the connection it quotes */
+		if (unlikely(md->ct_state == RP_CT_RELATED) && md->ct_idx != RP_CT_NO_ENTRY && w->ct) {
+			const struct rp_ct_entry *e = rp_ct_entry_get(w->ct, md->ct_idx);
+			fp[i].ct_proto = e->tuple[0].proto;
+			fp[i].ct_orig_src = e->tuple[0].src;
+			fp[i].ct_orig_dst = e->tuple[0].dst;
+		}
 	}
 	w->filter_mbufs = pkts;
 	w->filter_pkts = fp;
