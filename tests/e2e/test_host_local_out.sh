@@ -49,7 +49,7 @@ attempt() {
 
 	# TCP
 	save0=$(rp_ctl rules --save) || exit 1
-	srv_sent0=$(rp_tcp_sent "$LAB_SRV") || exit 1
+	srv_sent0=$(rp_synack_sent "$LAB_SRV") || exit 1 # the web server only answers
 	fw_sent0=$(rp_tcp_sent "$LAB_FW") || exit 1
 	fw_in0=$(rp_snmp "$LAB_FW" Tcp InSegs) || exit 1
 	out=$(in_fw curl -sS --max-time 3 "http://$LAB_SRV_IP:8080/page" 2>&1)
@@ -62,7 +62,7 @@ attempt() {
 	fi
 	rp_tcp_quiet "$LAB_FW" "$LAB_SRV"
 	save=$(rp_ctl rules --save) || exit 1
-	srv_sent=$(($(rp_tcp_sent "$LAB_SRV") - srv_sent0)) || exit 1
+	srv_sent=$(($(rp_synack_sent "$LAB_SRV") - srv_sent0)) || exit 1
 	fw_in=$(($(rp_snmp "$LAB_FW" Tcp InSegs) - fw_in0)) || exit 1
 	((srv_sent > 0)) || rp_fail "$name: the server sent no TCP segment: the request did not get out"
 	rp_expect_eq "$name: INPUT $rule packets = TCP segments the server sent" \
