@@ -443,6 +443,7 @@ report_restart_needed(const struct rp_config *a, const struct rp_config *b, FILE
 		{"icmp", memcmp(&a->icmp, &b->icmp, sizeof(a->icmp)) != 0},
 		{"conntrack", memcmp(&a->conntrack, &b->conntrack, sizeof(a->conntrack)) != 0},
 		{"control", strcmp(a->control_socket, b->control_socket) != 0},
+		{"host", memcmp(&a->host, &b->host, sizeof(a->host)) != 0},
 	};
 	for (size_t i = 0; i < RTE_DIM(sections); i++)
 		if (sections[i].changed)
