@@ -28,6 +28,8 @@ packages=(
 	librte-net-ring23 librte-net-tap23 librte-mempool-ring23
 	# lab and end-to-end tests: namespaces, veths, offloads, traffic, checks
 	iproute2 nftables ethtool iputils-ping curl netcat-openbsd python3 procps coreutils
+	# the FTP helper's end-to-end tests (tests/e2e/test_ftp_*.sh): an FTP server
+	python3-pyftpdlib
 )
 
 missing=()

@@ -186,7 +186,8 @@ compute_need(const struct rp_config *cfg, struct mem_need *m)
 	m->pool_bytes = (size_t)m->mbufs * (sizeof(struct rte_mbuf) + RP_MBUF_PRIV_SIZE + m->mbuf_size + 64);
 	m->fib_bytes = rp_fib_mem_size(fib_max_routes(cfg));
 	m->neigh_bytes = rp_neigh_mem_size(cfg->neigh.max, w);
-	m->ct_bytes = w * rp_ct_mem_size(rp_config_ct_worker_max(cfg));
+	m->ct_bytes = w * (rp_ct_mem_size(rp_config_ct_worker_max(cfg)) +
+			   (cfg->conntrack.helpers ? rp_ct_helper_mem_size(rp_config_ct_worker_max(cfg)) : 0));
 	m->total = m->pool_bytes + m->fib_bytes + m->neigh_bytes + m->ct_bytes +
 		   (8u << 20) /* rings, workers, reassembly tables, misc */;
 }

@@ -7,6 +7,7 @@
  *   rampartctl [-S SOCKET] conntrack [-L] [-p PROTO] [-s ADDR] [-d ADDR] [--state S] [--json]
  *   rampartctl [-S SOCKET] conntrack -D -p PROTO -s ADDR -d ADDR [--sport N] [--dport N]
  *   rampartctl [-S SOCKET] conntrack -F
+ *   rampartctl [-S SOCKET] conntrack --expect [--json]
  *   rampartctl [-S SOCKET] rules [--save] [--zero]
  *   rampartctl [-S SOCKET] reload
  *
@@ -40,6 +41,8 @@ usage(FILE *out)
 		"  conntrack [-L]         connections, as `conntrack -L` (filters: -p, -s, -d, --state)\n"
 		"  conntrack -D ...       delete the connection -p P -s A -d A [--sport N --dport N]\n"
 		"  conntrack -F           delete every connection\n"
+		"  conntrack --expect     expectations (helpers' announced connections), as\n"
+		"                         `conntrack -L expect`\n"
 		"  rules [--save] [-Z]    the live ruleset with counters, as iptables -L -v -n;\n"
 		"                         --save: as iptables-save -c; -Z, --zero: zero the counters\n"
 		"  reload                 re-read the config's filter section; prints the new generation\n"
@@ -75,7 +78,7 @@ proto_number(const char *p)
 int
 main(int argc, char **argv)
 {
-	enum { O_OFFSET = 256, O_LIMIT, O_SPORT, O_DPORT, O_STATE, O_SOCKET, O_SAVE };
+	enum { O_OFFSET = 256, O_LIMIT, O_SPORT, O_DPORT, O_STATE, O_SOCKET, O_SAVE, O_EXPECT };
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, O_SOCKET}, {"json", no_argument, NULL, 'j'},
 		{"offset", required_argument, NULL, O_OFFSET}, {"limit", required_argument, NULL, O_LIMIT},
@@ -83,12 +86,13 @@ main(int argc, char **argv)
 		{"dst", required_argument, NULL, 'd'},         {"sport", required_argument, NULL, O_SPORT},
 		{"dport", required_argument, NULL, O_DPORT},   {"state", required_argument, NULL, O_STATE},
 		{"save", no_argument, NULL, O_SAVE},           {"zero", no_argument, NULL, 'Z'},
+		{"expect", no_argument, NULL, O_EXPECT},
 		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
 	const char *path = DEFAULT_SOCKET, *cmd = NULL;
 	char req[512] = "", filters[384] = "", buf[65536];
 	unsigned long offset = 0, limit = 0;
-	int json = 0, opt, fd, list = 0, del = 0, flush = 0, save = 0, zero = 0;
+	int json = 0, opt, fd, list = 0, del = 0, flush = 0, save = 0, zero = 0, expect = 0;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 #define ADDF(...) snprintf(filters + strlen(filters), sizeof(filters) - strlen(filters), __VA_ARGS__)
@@ -118,6 +122,7 @@ main(int argc, char **argv)
 		case 'L': list = 1; break;
 		case 'D': del = 1; break;
 		case 'F': flush = 1; break;
+		case O_EXPECT: expect = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -130,22 +135,28 @@ main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	if (strcmp(cmd, "conntrack") == 0) {
-		if (list + del + flush > 1) {
-			fprintf(stderr, "rampartctl: conntrack takes one of -L, -D, -F\n");
+		if (list + del + flush + expect > 1) {
+			fprintf(stderr, "rampartctl: conntrack takes one of -L, -D, -F, --expect\n");
 			return 2;
 		}
-		if (del)
+		if (expect && filters[0]) {
+			fprintf(stderr, "rampartctl: conntrack --expect takes no filter\n");
+			return 2;
+		}
+		if (expect)
+			cmd = "conntrack-expect";
+		else if (del)
 			cmd = "conntrack-delete";
 		else if (flush)
 			cmd = "conntrack-flush";
 	} else if (strcmp(cmd, "rules") == 0) {
-		if (filters[0] || list || del || flush) {
+		if (filters[0] || list || del || flush || expect) {
 			fprintf(stderr, "rampartctl: rules takes --save and --zero\n");
 			return 2;
 		}
 		snprintf(filters, sizeof(filters), "%s%s", save ? " save" : "", zero ? " zero" : "");
 	} else if (strcmp(cmd, "reload") == 0) {
-		if (filters[0] || list || del || flush || save || zero) {
+		if (filters[0] || list || del || flush || expect || save || zero) {
 			fprintf(stderr, "rampartctl: reload takes no options\n");
 			return 2;
 		}
@@ -154,8 +165,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rampartctl: unknown command \"%s\"\n", cmd);
 		usage(stderr);
 		return 2;
-	} else if (filters[0] || list || del || flush) {
-		fprintf(stderr, "rampartctl: -p/-s/-d/--state/-L/-D/-F are for conntrack\n");
+	} else if (filters[0] || list || del || flush || expect) {
+		fprintf(stderr, "rampartctl: -p/-s/-d/--state/-L/-D/-F/--expect are for conntrack\n");
 		return 2;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {

@@ -228,16 +228,6 @@ error_missing(struct loader *ld, const config_setting_t *group, const char *chil
 	error_child(ld, group, child, "required but missing");
 }
 
-/* A warning about the string value of @p s, quoted as error_val does. */
-static void __attribute__((format(printf, 3, 4)))
-warning_val(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport(ld, false, s, NULL, VALUE_NAMES_ELEM, fmt, ap);
-	va_end(ap);
-}
-
 static int
 message_cmp(const void *a, const void *b)
 {
@@ -1144,9 +1134,8 @@ _Static_assert(sizeof(ct_timeout_offsets) / sizeof(ct_timeout_offsets[0]) ==
 static const struct {
 	const char *name;
 	unsigned bit;
-	bool implemented;
 } ct_helpers[] = {
-	{"ftp", RP_CT_HELPER_FTP, false},
+	{"ftp", RP_CT_HELPER_FTP},
 };
 
 static void
@@ -1203,8 +1192,6 @@ load_ct_helpers(struct loader *ld, const config_setting_t *s)
 			continue;
 		}
 		ct->helpers |= ct_helpers[h].bit;
-		if (!ct_helpers[h].implemented)
-			warning_val(ld, e, "not yet implemented; ignored");
 	}
 }
 

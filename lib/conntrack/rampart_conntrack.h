@@ -71,7 +71,7 @@ struct rp_ct_entry {
 	uint32_t master;             /**< entry index of the master connection + 1, 0 = none */
 	uint32_t created;            /**< worker clock (ms) at creation (UDP stream rule) */
 	uint8_t status;              /**< RP_CT_S_* */
-	uint8_t helper;              /**< helper id, 0 = none (FTP issue) */
+	uint8_t helper;              /**< RP_CT_HELPER_ID_*: the helper reading this connection, 0 = none */
 	uint16_t epoch;              /**< the table's epoch when last checked against the ruleset (revalidation) */
 	union {
 		struct rp_tcp_state tcp;
@@ -88,15 +88,28 @@ struct rp_ct_timeouts {
 	uint32_t generic;    /**< nf_conntrack_generic_timeout: 600 */
 };
 
+/* Helpers: ids in rp_ct_entry.helper and rp_ct_expect_info.helper. */
+#define RP_CT_HELPER_ID_FTP 1 /**< FTP control connections (PORT, EPRT, 227, 229) */
+
+/** Bit of rp_ct_conf.helpers for helper id @p id (the config's RP_CT_HELPER_* bits agree). */
+#define RP_CT_HELPER_BIT(id) (1u << ((id) - 1))
+
+#define RP_CT_FTP_PORTS 8             /**< ports of rp_ct_conf.ftp_ports */
+#define RP_CT_FTP_EXPECT_TIMEOUT_S 300 /**< netfilter's ftp expectation policy: 5 minutes */
+
 /** What a table is made with. */
 struct rp_ct_conf {
 	uint32_t max;       /**< connections of this table (the box's max / workers) */
 	int tcp_loose;      /**< nf_conntrack_tcp_loose (default 1) */
 	int checksum;       /**< nf_conntrack_checksum (default 1): bad L4 checksum -> INVALID */
 	struct rp_ct_timeouts timeouts;
+	unsigned helpers;   /**< RP_CT_HELPER_BIT(id) of the enabled helpers (default none) */
+	uint16_t ftp_ports[RP_CT_FTP_PORTS]; /**< FTP control ports (original destination); default 21 */
+	unsigned n_ftp_ports;
+	uint32_t expect_max; /**< expectations per master, 1..RP_CT_EXPECT_MAX (default 4; 0 = 4) */
 };
 
-/** Fill netfilter's defaults (max left 0). */
+/** Fill netfilter's defaults (max left 0, no helper, FTP port 21, 4 expectations per master). */
 void rp_ct_default_conf(struct rp_ct_conf *c);
 
 /* Counters of one table (written by its worker only). */
@@ -115,7 +128,14 @@ void rp_ct_default_conf(struct rp_ct_conf *c);
 	_(EXPECT_CREATED, "expect_created", "expectations registered")                   \
 	_(EXPECT_MATCHED, "expect_matched", "expected connections that arrived")         \
 	_(EXPECT_EXPIRED, "expect_expired", "expectations that timed out or lost their master") \
-	_(REVALIDATE_DELETED, "revalidate_deleted", "connections a reloaded ruleset no longer allows, removed (filter.revalidate)")
+	_(EXPECT_FULL, "expect_full", "expectations refused: the table's expectation slots were all taken") \
+	_(REVALIDATE_DELETED, "revalidate_deleted", "connections a reloaded ruleset no longer allows, removed (filter.revalidate)") \
+	_(FTP_ANNOUNCE, "ftp_announce", "FTP data connections announced (PORT, EPRT, 227, 229) and well formed") \
+	_(FTP_MALFORMED, "ftp_malformed", "FTP PORT/EPRT/227/229 lines that did not parse, ignored") \
+	_(FTP_SPLIT, "ftp_split", "FTP announcements completed from more than one TCP segment") \
+	_(FTP_BOUNCE, "ftp_bounce", "FTP announcements naming another address than their sender's, refused (FTP bounce)") \
+	_(FTP_OVERFLOW, "ftp_overflow", "FTP control lines longer than the parser keeps, skipped") \
+	_(FTP_NO_STATE, "ftp_no_state", "FTP control connections tracked without the helper: no helper state was free")
 
 enum rp_ct_counter {
 #define RP_CT_CNT_ENUM(e, n, d) RP_CT_CNT_##e,
@@ -167,6 +187,14 @@ void rp_ct_classify_burst(struct rp_ct_table *t, struct rte_mbuf **pkts, unsigne
  * early-dropped; if none can be, the packet must be dropped: returns -ENOSPC
  * (counted as table_full). A second NEW packet of a connection confirmed
  * earlier in the same burst joins that connection.
+ *
+ * Helpers run here, on accepted packets only, as netfilter runs them at
+ * confirmation: a new TCP connection to one of rp_ct_conf.ftp_ports gets
+ * the FTP helper (when enabled), and every accepted packet of such a
+ * connection carrying payload is read by it; what it announces becomes an
+ * expectation in this table (the expected connection has the control
+ * connection's address pair, so it is steered to this worker). Call it for
+ * every accepted packet, not only NEW ones.
  * @return 0 or -ENOSPC.
  */
 int rp_ct_confirm(struct rp_ct_table *t, struct rte_mbuf *m, uint32_t now_ms);
@@ -240,20 +268,51 @@ struct rp_ct_expect {
 	struct rp_ct_tuple tuple; /**< sport 0 = any */
 	uint32_t master;          /**< entry index of the master in the owner's table */
 	uint32_t expires;         /**< worker clock (ms) */
-	uint8_t helper;
+	uint8_t helper;           /**< helper of the expected connection itself (netfilter's
+				   *   exp->helper); 0 for FTP data connections */
 };
 
 /**
  * Register an expectation in this table (the caller makes sure this worker
  * owns the expected tuple's address pair, which address-pair affinity
  * guarantees when the expected connection has the master's addresses; else
- * it posts it to the owner's mailbox with RP_CT_REQ_EXPECT). At most
- * RP_CT_EXPECT_MAX per master; the oldest is replaced.
- * @return 0 or -ENOSPC.
+ * it posts it to the owner's mailbox with RP_CT_REQ_EXPECT). At most the
+ * table's expect_max per master; the oldest is replaced. The same tuple for
+ * the same master again only renews its timeout (netfilter's refresh of an
+ * identical expectation).
+ * @return 0, -EINVAL (the master is not a live connection) or -ENOSPC
+ *         (every expectation slot of the table is taken; counted expect_full).
  */
 int rp_ct_expect_add(struct rp_ct_table *t, const struct rp_ct_expect *e);
 
-#define RP_CT_EXPECT_MAX 4
+/** Upper bound of rp_ct_conf.expect_max (conntrack.expect_max allows 1..64). */
+#define RP_CT_EXPECT_MAX 64
+
+/** Expectations a table holds at most, all masters together. */
+#define RP_CT_EXPECT_SLOTS 256
+
+/**
+ * The master of a packet's expected connection before it is confirmed: for
+ * a RELATED packet without an entry yet (the data connection's SYN), the
+ * entry index + 1 of the connection whose expectation it fulfils (what
+ * netfilter's unconfirmed conntrack already links to), else 0. For matches
+ * such as `-m helper`, which look at the master. Worker side.
+ */
+uint32_t rp_ct_expected_master(const struct rp_ct_table *t, const struct rte_mbuf *m,
+			       uint32_t now_ms);
+
+/** Expectations registered in a table now (relaxed read; any thread). */
+uint32_t rp_ct_expect_count(const struct rp_ct_table *t);
+
+/** The name of a helper id ("ftp"), or "" for 0 / unknown. */
+const char *rp_ct_helper_name(uint8_t id);
+
+/**
+ * EAL memory the helpers of a table of @p max connections take when
+ * rp_ct_conf.helpers is not 0 (in addition to rp_ct_mem_size): a helper
+ * state index per connection and the FTP parser states.
+ */
+size_t rp_ct_helper_mem_size(uint32_t max);
 
 /* ---- control requests (mailbox) ------------------------------------------- */
 
@@ -269,6 +328,17 @@ struct rp_ct_info {
 	uint8_t helper;
 	uint32_t idx;
 	uint32_t master;    /**< master index + 1, 0 none */
+	struct rp_ct_tuple master_tuple; /**< the master's original tuple when master != 0 and it lives */
+};
+
+/** One expectation as listed: a copy, taken by the owning worker. */
+struct rp_ct_expect_info {
+	struct rp_ct_tuple tuple;        /**< the expected original tuple, sport 0 = any */
+	struct rp_ct_tuple master_tuple; /**< the master's original tuple (zero when foreign) */
+	uint32_t timeout_s;              /**< seconds left */
+	uint32_t master;                 /**< master index + 1, 0 = the master lives on another worker */
+	uint8_t helper;                  /**< the master's helper (RP_CT_HELPER_ID_*), 0 unknown */
+	uint8_t worker;                  /**< filled by the control thread */
 };
 
 /**
@@ -277,7 +347,8 @@ struct rp_ct_info {
  * with the cursor not yet UINT32_MAX: post again from it); DELETE answers 0,
  * -ENOENT, or -EBUSY when deletions wait for a grace period (post again);
  * FLUSH answers the connections still left (> 0: post again) or 0 when done;
- * COUNT answers the connections in the table; EXPECT 0 or -ENOSPC.
+ * COUNT answers the connections in the table; EXPECT 0 or -ENOSPC;
+ * EXPECT_LIST the expectations copied (cursor UINT32_MAX at the end).
  */
 enum rp_ct_req_type {
 	RP_CT_REQ_NONE = 0,
@@ -286,6 +357,7 @@ enum rp_ct_req_type {
 	RP_CT_REQ_FLUSH,  /**< delete every connection */
 	RP_CT_REQ_COUNT,  /**< fill per-protocol/state counts */
 	RP_CT_REQ_EXPECT, /**< register req.expect */
+	RP_CT_REQ_EXPECT_LIST, /**< copy up to max expectations from cursor into xout */
 };
 
 /** Listing filter, as `conntrack -L -p P -s A -d A --state S`; zero fields match all. */
@@ -317,6 +389,8 @@ struct rp_ct_mailbox {
 	struct rp_ct_tuple tuple;
 	/* EXPECT */
 	struct rp_ct_expect expect;
+	/* EXPECT_LIST (cursor and max as for LIST; the whole table fits one page) */
+	struct rp_ct_expect_info *xout; /**< RP_CT_LIST_PAGE entries, owned by the control thread */
 	/* COUNT: [proto slot: 0 tcp, 1 udp, 2 icmp, 3 other][tcp state or 0] */
 	uint32_t counts[4][RP_TCP_STATE_MAX];
 } __rte_cache_aligned;

@@ -13,6 +13,9 @@
  *    never used yet lie above a high-water mark, so creating a table does
  *    not have to walk them;
  *  - a small array of expectations (connections a helper announced);
+ *  - with a helper enabled, a helper state index per entry and a bounded
+ *    pool of FTP parser states (max / 64, at least 64), one per control
+ *    connection, given back when it is deleted;
  *  - live counts per protocol and TCP state (COUNT requests, telemetry) and
  *    the event counters.
  *
@@ -67,6 +70,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "ct_ftp.h"
 #include "rampart_conntrack.h"
 
 _Static_assert(sizeof(struct rp_ct_tuple) == 16, "the hash key is 16 bytes");
@@ -85,7 +89,12 @@ _Static_assert(sizeof(struct rp_tcp_state) <= sizeof(((struct rp_ct_entry *)0)->
 #define CT_RESERVE_MAX 64u        /**< free entries kept ahead of need with RCU (two bursts) */
 #define CT_LIST_SCAN_MAX 4096u    /**< entries a LIST request looks at per call */
 #define CT_FLUSH_SCAN_MAX 4096u   /**< entries a FLUSH request looks at per call */
-#define CT_EXPECT_SLOTS 256u      /**< expectations per table */
+#define CT_EXPECT_SLOTS RP_CT_EXPECT_SLOTS
+#define CT_EXPECT_DEFAULT 4u      /**< expectations per master when the conf says 0 */
+#define CT_FTP_STATE_MIN 64u      /**< FTP parser states of a table at least ... */
+#define CT_FTP_STATE_SHIFT 6      /**< ... else one per 64 connections */
+#define CT_FTP_CHUNK 1500u        /**< payload bytes handed to the parser per call */
+#define CT_FTP_ANNOUNCE_MAX 4u    /**< announcements taken from one chunk */
 #define CT_UDP_STREAM_AFTER_MS 2000u /**< netfilter: a UDP flow alive 2 s after creation is a stream */
 #define CT_TIMEOUT_MAX_S (INT32_MAX / 1000) /**< timeouts compare as int32 milliseconds */
 #define CT_PREFETCH_AHEAD 4u
@@ -136,6 +145,16 @@ struct rp_ct_table {
 	struct rp_tcp_timeouts tcp; /**< seconds, clamped */
 	uint16_t epoch;         /**< revalidation epoch: new entries take it */
 	uint8_t reval_active;   /**< a revalidation walk has entries left: flag stale packets */
+	uint32_t expect_max;    /**< expectations per master */
+
+	/* helpers (NULL / 0 when none is enabled) */
+	uint32_t *helper_slot;  /**< per entry: its FTP state + 1, 0 = none */
+	struct rp_ftp_state *ftp; /**< parser states */
+	uint32_t *ftp_free;     /**< stack of free parser states */
+	uint32_t n_ftp_free;
+	uint32_t n_ftp_states;
+	uint16_t ftp_ports[RP_CT_FTP_PORTS];
+	uint8_t n_ftp_ports;
 
 	/* entries */
 	uint32_t free_head;     /**< first free entry + 1, 0 = none */
@@ -211,6 +230,10 @@ rp_ct_default_conf(struct rp_ct_conf *c)
 	c->timeouts.udp_stream = 120;
 	c->timeouts.icmp = 30;
 	c->timeouts.generic = 600;
+	c->helpers = 0; /* netfilter no longer assigns helpers by port unless asked */
+	c->ftp_ports[0] = 21;
+	c->n_ftp_ports = 1;
+	c->expect_max = CT_EXPECT_DEFAULT;
 }
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -220,6 +243,13 @@ static inline void
 ct_count(struct rp_ct_table *t, enum rp_ct_counter c)
 {
 	__atomic_store_n(&t->counters[c], t->counters[c] + 1, __ATOMIC_RELAXED);
+}
+
+static inline void
+ct_add(struct rp_ct_table *t, enum rp_ct_counter c, uint64_t n)
+{
+	if (n)
+		__atomic_store_n(&t->counters[c], t->counters[c] + n, __ATOMIC_RELAXED);
 }
 
 static inline void
@@ -396,6 +426,54 @@ rp_ct_mem_size(uint32_t max)
 	return sz + (16u << 10);
 }
 
+static uint32_t
+ct_ftp_states(uint32_t max)
+{
+	return RTE_MAX(max >> CT_FTP_STATE_SHIFT, CT_FTP_STATE_MIN);
+}
+
+size_t
+rp_ct_helper_mem_size(uint32_t max)
+{
+	const size_t n = ct_ftp_states(max);
+
+	/* slot index per entry, the states, their free stack, allocator headers */
+	return (size_t)max * sizeof(uint32_t) + n * sizeof(struct rp_ftp_state) +
+	       n * sizeof(uint32_t) + 3 * 2 * RTE_CACHE_LINE_SIZE;
+}
+
+/* The helper storage of a table whose conf enables the FTP helper. */
+static int
+ct_helpers_create(struct rp_ct_table *t, const struct rp_ct_conf *conf, int socket)
+{
+	if (!(conf->helpers & RP_CT_HELPER_BIT(RP_CT_HELPER_ID_FTP)))
+		return 0;
+	t->n_ftp_ports = (uint8_t)RTE_MIN(conf->n_ftp_ports, (unsigned)RP_CT_FTP_PORTS);
+	memcpy(t->ftp_ports, conf->ftp_ports, sizeof(t->ftp_ports));
+	t->n_ftp_states = ct_ftp_states(t->max);
+	t->helper_slot = rte_zmalloc_socket("rp_ct_helper_slot", (size_t)t->max * sizeof(uint32_t),
+					    RTE_CACHE_LINE_SIZE, socket);
+	t->ftp = rte_malloc_socket("rp_ct_ftp", (size_t)t->n_ftp_states * sizeof(struct rp_ftp_state),
+				   RTE_CACHE_LINE_SIZE, socket);
+	t->ftp_free = rte_malloc_socket("rp_ct_ftp_free", (size_t)t->n_ftp_states * sizeof(uint32_t),
+					RTE_CACHE_LINE_SIZE, socket);
+	if (t->helper_slot == NULL || t->ftp == NULL || t->ftp_free == NULL)
+		return -ENOMEM;
+	/* lowest state on top of the stack */
+	for (uint32_t i = 0; i < t->n_ftp_states; i++)
+		t->ftp_free[i] = t->n_ftp_states - 1 - i;
+	t->n_ftp_free = t->n_ftp_states;
+	return 0;
+}
+
+static void
+ct_helpers_free(struct rp_ct_table *t)
+{
+	rte_free(t->helper_slot);
+	rte_free(t->ftp);
+	rte_free(t->ftp_free);
+}
+
 static void ct_entry_release(struct rp_ct_table *t, uint32_t idx);
 
 /* Defer-queue free function: a grace period has passed since @p e was deleted. */
@@ -445,6 +523,12 @@ rp_ct_create(const char *name, const struct rp_ct_conf *conf, struct rte_rcu_qsb
 		t->tcp.state[s] = clamp_s(t->tcp.state[s]);
 	t->tcp.max_retrans = clamp_s(t->tcp.max_retrans);
 	t->tcp.unacknowledged = clamp_s(t->tcp.unacknowledged);
+	t->expect_max = conf->expect_max == 0 ? CT_EXPECT_DEFAULT
+					      : RTE_MIN(conf->expect_max, (uint32_t)RP_CT_EXPECT_MAX);
+	if (ct_helpers_create(t, conf, socket) != 0) {
+		rte_errno = ENOMEM;
+		goto free_table;
+	}
 
 	/* Entries are not initialised: those above high_water were never used. */
 	t->entries = rte_malloc_socket("rp_ct_entries", (size_t)t->max * sizeof(struct rp_ct_entry),
@@ -504,6 +588,7 @@ free_hash:
 free_entries:
 	rte_free(t->entries);
 free_table:
+	ct_helpers_free(t);
 	rte_free(t);
 	return NULL;
 }
@@ -523,6 +608,7 @@ rp_ct_free(struct rp_ct_table *t)
 			__func__, t->dq_pending);
 	rte_hash_free(t->hash);
 	rte_free(t->entries);
+	ct_helpers_free(t);
 	rte_free(t);
 }
 
@@ -595,6 +681,11 @@ ct_delete(struct rp_ct_table *t, uint32_t idx)
 			 : rte_hash_del_key_with_hash(t->hash, &e->tuple[1], ct_hash(&e->tuple[1]));
 	if (t->n_expect)
 		ct_expect_drop_master(t, idx);
+	if (t->helper_slot != NULL && t->helper_slot[idx] != 0) {
+		/* only this worker reads parser states, between packets: free at once */
+		t->ftp_free[t->n_ftp_free++] = t->helper_slot[idx] - 1;
+		t->helper_slot[idx] = 0;
+	}
 
 	e->status = RP_CT_S_DYING;
 	struct ct_dead *d = entry_dead(e);
@@ -615,11 +706,18 @@ ct_delete(struct rp_ct_table *t, uint32_t idx)
 
 /* ---- expectations -------------------------------------------------------------- */
 
+/* n_expect is read by other threads (telemetry): relaxed stores. */
+static inline void
+ct_set_n_expect(struct rp_ct_table *t, uint32_t n)
+{
+	__atomic_store_n(&t->n_expect, n, __ATOMIC_RELAXED);
+}
+
 static void
 ct_expect_remove(struct rp_ct_table *t, uint32_t slot)
 {
 	/* keep the live slots packed at the front */
-	t->n_expect--;
+	ct_set_n_expect(t, t->n_expect - 1);
 	if (slot != t->n_expect)
 		t->expect[slot] = t->expect[t->n_expect];
 }
@@ -657,28 +755,40 @@ ct_expect_insert(struct rp_ct_table *t, const struct rp_ct_expect *e, int foreig
 {
 	uint32_t same = 0, oldest = UINT32_MAX;
 	struct ct_expect_slot *s;
+	struct rp_ct_tuple k = e->tuple;
 
+	memset(k.pad, 0, sizeof(k.pad));
 	if (!foreign) {
 		if (!entry_live(t, e->master))
 			return -EINVAL;
 		for (uint32_t i = 0; i < t->n_expect; i++) {
 			if (t->expect[i].foreign || t->expect[i].e.master != e->master)
 				continue;
+			if (tuple_eq(&t->expect[i].e.tuple, &k)) {
+				/* announced again (a repeated PASV): renew it, as netfilter
+				 * refreshes an identical expectation */
+				t->expect[i].e.expires = e->expires;
+				t->expect[i].e.helper = e->helper;
+				return 0;
+			}
 			same++;
 			if (oldest == UINT32_MAX || (int32_t)(t->expect[i].seq - t->expect[oldest].seq) < 0)
 				oldest = i;
 		}
 	}
-	if (same >= RP_CT_EXPECT_MAX) {
+	if (same >= t->expect_max) {
 		s = &t->expect[oldest]; /* replace the master's oldest */
 		ct_count(t, RP_CT_CNT_EXPECT_EXPIRED);
 	} else {
-		if (t->n_expect == CT_EXPECT_SLOTS)
+		if (t->n_expect == CT_EXPECT_SLOTS) {
+			ct_count(t, RP_CT_CNT_EXPECT_FULL);
 			return -ENOSPC;
-		s = &t->expect[t->n_expect++];
+		}
+		s = &t->expect[t->n_expect];
+		ct_set_n_expect(t, t->n_expect + 1);
 	}
 	s->e = *e;
-	memset(s->e.tuple.pad, 0, sizeof(s->e.tuple.pad));
+	s->e.tuple = k;
 	s->seq = t->expect_seq++;
 	s->foreign = (uint8_t)(foreign != 0);
 	ct_count(t, RP_CT_CNT_EXPECT_CREATED);
@@ -691,6 +801,18 @@ rp_ct_expect_add(struct rp_ct_table *t, const struct rp_ct_expect *e)
 	if (t == NULL || e == NULL)
 		return -EINVAL;
 	return ct_expect_insert(t, e, 0);
+}
+
+uint32_t
+rp_ct_expect_count(const struct rp_ct_table *t)
+{
+	return t == NULL ? 0 : __atomic_load_n(&t->n_expect, __ATOMIC_RELAXED);
+}
+
+const char *
+rp_ct_helper_name(uint8_t id)
+{
+	return id == RP_CT_HELPER_ID_FTP ? "ftp" : "";
 }
 
 static void
@@ -1092,6 +1214,159 @@ rp_ct_classify_burst(struct rp_ct_table *t, struct rte_mbuf **pkts, unsigned n, 
 	}
 }
 
+/* ---- the FTP helper ------------------------------------------------------------- */
+
+/*
+ * The helper runs where netfilter's does: on packets the filter accepted
+ * (nf_confirm, at the end of POSTROUTING / INPUT), so a dropped segment
+ * announces nothing. That is rp_ct_confirm, which the datapath calls for
+ * every accepted packet on the worker that owns its connection.
+ *
+ * Where an expectation lives. Workers are chosen by the address pair, and
+ * an announcement is refused unless it names the address of the side that
+ * sent it (the FTP bounce rule); the expected connection then runs between
+ * the control connection's two addresses (the other side's address as its
+ * source, the announced one as its destination), so it is steered to this
+ * same worker, and the expectation is registered in this table.
+ */
+
+/* Is @p port one of the FTP control ports? */
+static inline int
+ct_ftp_port(const struct rp_ct_table *t, uint16_t port)
+{
+	for (unsigned i = 0; i < t->n_ftp_ports; i++)
+		if (t->ftp_ports[i] == port)
+			return 1;
+	return 0;
+}
+
+/* Give a new connection its helper's state; without a free one it is tracked unhelped. */
+static void
+ct_helper_assign(struct rp_ct_table *t, struct rp_ct_entry *e, uint32_t idx)
+{
+	if (e->helper != RP_CT_HELPER_ID_FTP || t->helper_slot == NULL)
+		return;
+	if (t->n_ftp_free == 0) {
+		e->helper = 0;
+		ct_count(t, RP_CT_CNT_FTP_NO_STATE);
+		return;
+	}
+	uint32_t slot = t->ftp_free[--t->n_ftp_free];
+	memset(&t->ftp[slot], 0, sizeof(t->ftp[slot]));
+	t->helper_slot[idx] = slot + 1;
+}
+
+/* One announcement of connection @p idx, sent in direction @p dir: expect its data connection. */
+static void
+ct_ftp_expect(struct rp_ct_table *t, uint32_t idx, unsigned dir, const struct rp_ftp_announce *a,
+	      uint32_t now_ms)
+{
+	const struct rp_ct_tuple *o = &t->entries[idx].tuple[0];
+	/* the sender's address; the other side connects from its own */
+	uint32_t sender = dir == 0 ? o->src : o->dst;
+	uint32_t other = dir == 0 ? o->dst : o->src;
+	uint32_t addr = a->addr != 0 ? a->addr : sender; /* 229 names no address: the server's */
+	struct rp_ct_expect x;
+
+	if (addr != sender) {
+		ct_count(t, RP_CT_CNT_FTP_BOUNCE);
+		return;
+	}
+	if (a->port == 0) {
+		ct_count(t, RP_CT_CNT_FTP_MALFORMED);
+		return;
+	}
+	memset(&x, 0, sizeof(x));
+	x.tuple.src = other;
+	x.tuple.dst = addr;
+	x.tuple.sport = 0; /* any, as netfilter's mask */
+	x.tuple.dport = a->port;
+	x.tuple.proto = IPPROTO_TCP;
+	x.master = idx;
+	x.expires = now_ms + RP_CT_FTP_EXPECT_TIMEOUT_S * 1000u;
+	x.helper = 0; /* the data connection itself has no helper */
+	/* the same address pair as the master: this worker owns it (see above) */
+	RTE_ASSERT((x.tuple.src == o->src && x.tuple.dst == o->dst) ||
+		   (x.tuple.src == o->dst && x.tuple.dst == o->src));
+	(void)ct_expect_insert(t, &x, 0); /* -ENOSPC is counted there */
+}
+
+/*
+ * A packet of an FTP control connection with payload: feed it to the
+ * parser (in chunks, through a stack buffer when the mbuf chain splits it)
+ * and expect what it announces.
+ */
+static void
+ct_ftp_help(struct rp_ct_table *t, struct rte_mbuf *m, const struct rp_meta *md, uint32_t now_ms)
+{
+	const uint32_t idx = md->ct_idx;
+	const unsigned dir = md->ct_dir & 1;
+	const struct rp_ct_entry *e = &t->entries[idx];
+	const struct rp_ct_tuple *k = &e->tuple[dir];
+	uint8_t hdr[60], chunk[CT_FTP_CHUNK];
+	struct rp_ftp_announce ann[CT_FTP_ANNOUNCE_MAX];
+	struct rp_ftp_stats stats;
+	struct rp_tcp_seg seg;
+
+	/* still the packet's connection (not deleted and reused within the burst) */
+	if (!entry_live(t, idx) || t->helper_slot[idx] == 0 || k->src != md->src ||
+	    k->dst != md->dst || k->sport != md->sport || k->dport != md->dport)
+		return;
+	if (tcp_seg(m, md, &seg, hdr) != 0)
+		return;
+
+	uint32_t off = (uint32_t)md->l4_off + seg.hdr_len;
+	uint32_t len = md->l4_payload;
+	uint32_t end = (uint32_t)md->l3_off + md->ip_len;
+	/* never beyond the datagram nor the mbuf */
+	if (off > end || len > end - off || end > rte_pktmbuf_pkt_len(m))
+		return;
+	/* a SYN's sequence number is its own: data starts one after */
+	uint32_t seq = rte_be_to_cpu_32(seg.th->sent_seq) + ((seg.th->tcp_flags & RTE_TCP_SYN_FLAG) ? 1 : 0);
+	struct rp_ftp_state *st = &t->ftp[t->helper_slot[idx] - 1];
+
+	memset(&stats, 0, sizeof(stats));
+	for (uint32_t done = 0; done < len;) {
+		uint32_t n = RTE_MIN(len - done, CT_FTP_CHUNK);
+		const uint8_t *p = rte_pktmbuf_read(m, off + done, n, chunk);
+		if (p == NULL)
+			break;
+		unsigned got = rp_ftp_parse(st, (int)dir, seq + done, p, n, ann, CT_FTP_ANNOUNCE_MAX,
+					    &stats);
+		for (unsigned i = 0; i < got; i++)
+			ct_ftp_expect(t, idx, dir, &ann[i], now_ms);
+		done += n;
+	}
+	ct_add(t, RP_CT_CNT_FTP_ANNOUNCE, stats.announces);
+	ct_add(t, RP_CT_CNT_FTP_MALFORMED, stats.malformed);
+	ct_add(t, RP_CT_CNT_FTP_SPLIT, stats.split);
+	ct_add(t, RP_CT_CNT_FTP_OVERFLOW, stats.overflow);
+}
+
+uint32_t
+rp_ct_expected_master(const struct rp_ct_table *t, const struct rte_mbuf *m, uint32_t now_ms)
+{
+	const struct rp_meta *md = rp_meta((struct rte_mbuf *)(uintptr_t)m);
+	struct rp_ct_tuple k;
+
+	if (t == NULL || t->n_expect == 0 || md->ct_state != RP_CT_RELATED ||
+	    md->ct_idx != RP_CT_NO_ENTRY || pkt_key(t, md, &k) != PK_LOOKUP)
+		return 0;
+	int x = ct_expect_find(t, &k, now_ms);
+	if (x < 0 || t->expect[x].foreign)
+		return 0;
+	return t->expect[x].e.master + 1;
+}
+
+/* Should the helper read this accepted packet of a known connection? */
+static inline int
+ct_help_wanted(const struct rp_ct_table *t, const struct rp_meta *md)
+{
+	return t->helper_slot != NULL && md->l4_payload > 0 && md->proto == IPPROTO_TCP &&
+	       md->ct_state != RP_CT_INVALID && md->ct_idx < t->high_water &&
+	       t->helper_slot[md->ct_idx] != 0;
+}
+
 /* ---- confirmation ---------------------------------------------------------------- */
 
 /* Evict an entry that is not assured (or a closing TCP connection, as
@@ -1130,8 +1405,13 @@ rp_ct_confirm(struct rp_ct_table *t, struct rte_mbuf *m, uint32_t now_ms)
 	uint32_t idx;
 	int exp = -1;
 
-	if (md->ct_idx != RP_CT_NO_ENTRY ||
-	    (md->ct_state != RP_CT_NEW && md->ct_state != RP_CT_RELATED))
+	if (md->ct_idx != RP_CT_NO_ENTRY) {
+		/* a known connection: its helper reads what the filter let through */
+		if (unlikely(ct_help_wanted(t, md)))
+			ct_ftp_help(t, m, md, now_ms);
+		return 0;
+	}
+	if (md->ct_state != RP_CT_NEW && md->ct_state != RP_CT_RELATED)
 		return 0;
 	if (pkt_key(t, md, &k) != PK_LOOKUP)
 		return 0;
@@ -1183,6 +1463,9 @@ rp_ct_confirm(struct rp_ct_table *t, struct rte_mbuf *m, uint32_t now_ms)
 		e->status = RP_CT_S_EXPECTED;
 		e->master = s->foreign ? 0 : s->e.master + 1;
 		e->helper = s->e.helper;
+	} else if (unlikely(t->helper_slot != NULL) && k.proto == IPPROTO_TCP &&
+		   ct_ftp_port(t, k.dport)) {
+		e->helper = RP_CT_HELPER_ID_FTP; /* a control connection: by its server port */
 	}
 	e->created = now_ms;
 	e->epoch = t->epoch; /* allowed by the rules in force */
@@ -1211,6 +1494,11 @@ rp_ct_confirm(struct rp_ct_table *t, struct rte_mbuf *m, uint32_t now_ms)
 	ct_count(t, RP_CT_CNT_INSERTED);
 	md->ct_idx = idx;
 	md->ct_dir = 0;
+	if (unlikely(e->helper != 0)) {
+		ct_helper_assign(t, e, idx);
+		if (ct_help_wanted(t, md)) /* data on the SYN (TCP Fast Open) */
+			ct_ftp_help(t, m, md, now_ms);
+	}
 
 	/* under pressure, keep `reserve` entries free ahead of need */
 	if (t->pressure && t->max - t->high_water + t->n_free < t->reserve)
@@ -1389,7 +1677,8 @@ filter_match(const struct rp_ct_filter *f, const struct rp_ct_entry *e)
 }
 
 static void
-info_fill(struct rp_ct_info *o, const struct rp_ct_entry *e, uint32_t idx, uint32_t now_ms)
+info_fill(const struct rp_ct_table *t, struct rp_ct_info *o, const struct rp_ct_entry *e,
+	  uint32_t idx, uint32_t now_ms)
 {
 	int32_t left = (int32_t)(e->expires - now_ms);
 
@@ -1406,6 +1695,8 @@ info_fill(struct rp_ct_info *o, const struct rp_ct_entry *e, uint32_t idx, uint3
 	o->helper = e->helper;
 	o->idx = idx;
 	o->master = e->master;
+	if (e->master != 0 && entry_live(t, e->master - 1))
+		o->master_tuple = t->entries[e->master - 1].tuple[0];
 	/* o->worker: the control thread knows whose mailbox it posted to */
 }
 
@@ -1427,7 +1718,7 @@ serve_list(struct rp_ct_table *t, struct rp_ct_mailbox *mb, uint32_t now_ms)
 		const struct rp_ct_entry *e = &t->entries[c];
 
 		if (!(e->status & RP_CT_S_DYING) && filter_match(&mb->filter, e))
-			info_fill(&mb->out[copied++], e, c, now_ms);
+			info_fill(t, &mb->out[copied++], e, c, now_ms);
 	}
 	mb->cursor = c >= t->high_water ? UINT32_MAX : c;
 	mb->result = (int32_t)copied;
@@ -1488,6 +1779,35 @@ serve_flush(struct rp_ct_table *t, struct rp_ct_mailbox *mb)
 	}
 }
 
+/* Copy the expectations from slot mb->cursor on (the whole table fits a page). */
+static void
+serve_expect_list(struct rp_ct_table *t, struct rp_ct_mailbox *mb, uint32_t now_ms)
+{
+	uint32_t want = RTE_MIN(mb->max, (uint32_t)RP_CT_LIST_PAGE);
+	uint32_t c = mb->cursor, copied = 0;
+
+	if (mb->xout == NULL) {
+		mb->result = -EINVAL;
+		return;
+	}
+	for (; c < t->n_expect && copied < want; c++) {
+		const struct ct_expect_slot *s = &t->expect[c];
+		struct rp_ct_expect_info *o = &mb->xout[copied++];
+		int32_t left = (int32_t)(s->e.expires - now_ms);
+
+		memset(o, 0, sizeof(*o));
+		o->tuple = s->e.tuple;
+		o->timeout_s = left > 0 ? (uint32_t)left / 1000 : 0;
+		if (!s->foreign && entry_live(t, s->e.master)) {
+			o->master = s->e.master + 1;
+			o->master_tuple = t->entries[s->e.master].tuple[0];
+			o->helper = t->entries[s->e.master].helper;
+		}
+	}
+	mb->cursor = c >= t->n_expect ? UINT32_MAX : c;
+	mb->result = (int32_t)copied;
+}
+
 static void
 serve_count(struct rp_ct_table *t, struct rp_ct_mailbox *mb)
 {
@@ -1518,6 +1838,9 @@ rp_ct_mailbox_serve(struct rp_ct_table *t, struct rp_ct_mailbox *mb, uint32_t no
 	case RP_CT_REQ_EXPECT:
 		/* from another worker: its master is not in this table */
 		mb->result = ct_expect_insert(t, &mb->expect, 1);
+		break;
+	case RP_CT_REQ_EXPECT_LIST:
+		serve_expect_list(t, mb, now_ms);
 		break;
 	default:
 		mb->result = -EINVAL;

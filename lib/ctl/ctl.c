@@ -200,13 +200,14 @@ tel_conntrack(const char *cmd __rte_unused, const char *params __rte_unused, str
 	static const char *const slot_names[4] = {"tcp", "udp", "icmp", "other"};
 	uint32_t counts[4][RP_TCP_STATE_MAX] = {{0}};
 	uint64_t ctr[RP_CT_CNT_MAX] = {0};
-	uint64_t conns = 0;
+	uint64_t conns = 0, expects = 0;
 	const struct rp_dp *dp = g_ctl->dp;
 
 	pthread_mutex_lock(&g_ctl->ct_lock);
 	for (unsigned wi = 0; wi < dp->n_workers; wi++) {
 		struct rp_worker *w = dp->workers[wi];
 		conns += rp_ct_count(w->ct);
+		expects += rp_ct_expect_count(w->ct);
 		for (unsigned c = 0; c < RP_CT_CNT_MAX; c++)
 			ctr[c] += rp_ct_counter(w->ct, c);
 		w->ct_mailbox.type = RP_CT_REQ_COUNT;
@@ -220,6 +221,7 @@ tel_conntrack(const char *cmd __rte_unused, const char *params __rte_unused, str
 
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "connections", conns);
+	rte_tel_data_add_dict_u64(d, "expectations", expects);
 	for (unsigned p = 0; p < 4; p++) {
 		if (p == 0) {
 			struct rte_tel_data *c = rte_tel_data_alloc();
@@ -582,10 +584,16 @@ print_ct(FILE *out, const struct rp_ct_info *c, int json, int first)
 		fprintf(out, ", \"reply\": ");
 		print_tuple(out, &c->tuple[1], 1);
 		fprintf(out, ", \"packets\": [%u, %u], \"bytes\": [%lu, %lu], \"assured\": %s, "
-			     "\"unreplied\": %s, \"worker\": %u, \"master\": %u}",
+			     "\"unreplied\": %s, \"worker\": %u, \"master\": %u",
 			c->packets[0], c->packets[1], c->bytes[0], c->bytes[1],
 			(c->status & RP_CT_S_ASSURED) ? "true" : "false",
 			(c->status & RP_CT_S_SEEN_REPLY) ? "false" : "true", c->worker, c->master);
+		fprintf(out, ", \"helper\": \"%s\", \"master_tuple\": ", rp_ct_helper_name(c->helper));
+		if (c->master)
+			print_tuple(out, &c->master_tuple, 1);
+		else
+			fprintf(out, "null");
+		fprintf(out, "}");
 		return;
 	}
 	fprintf(out, "%-8s %u %u ", proto_name(c->tuple[0].proto, pbuf), c->tuple[0].proto, c->timeout_s);
@@ -599,7 +607,97 @@ print_ct(FILE *out, const struct rp_ct_info *c, int json, int first)
 	fprintf(out, " packets=%u bytes=%lu ", c->packets[1], c->bytes[1]);
 	if (c->status & RP_CT_S_ASSURED)
 		fprintf(out, "[ASSURED] ");
-	fprintf(out, "worker=%u\n", c->worker);
+	fprintf(out, "worker=%u", c->worker);
+	if (c->helper)
+		fprintf(out, " helper=%s", rp_ct_helper_name(c->helper));
+	if (c->master) {
+		/* the control connection this one was expected by, as its original tuple */
+		char s[16], d[16];
+		fprintf(out, " master=%s:%u->%s:%u", rp_ipv4_fmt(c->master_tuple.src, s),
+			c->master_tuple.sport, rp_ipv4_fmt(c->master_tuple.dst, d), c->master_tuple.dport);
+	}
+	fputc('\n', out);
+}
+
+/* One expectation, as `conntrack -L expect` prints it (plus the owning worker). */
+static void
+print_expect(FILE *out, const struct rp_ct_expect_info *x, int json, int first)
+{
+	char pbuf[8], s[16], d[16];
+
+	if (json) {
+		fprintf(out, "%s{\"timeout\": %u, \"proto\": \"%s\", \"protonum\": %u, \"tuple\": ",
+			first ? "" : ", ", x->timeout_s, proto_name(x->tuple.proto, pbuf), x->tuple.proto);
+		print_tuple(out, &x->tuple, 1);
+		fprintf(out, ", \"master\": ");
+		if (x->master)
+			print_tuple(out, &x->master_tuple, 1);
+		else
+			fprintf(out, "null");
+		fprintf(out, ", \"helper\": \"%s\", \"worker\": %u}", rp_ct_helper_name(x->helper),
+			x->worker);
+		return;
+	}
+	fprintf(out, "%u proto=%u src=%s dst=%s sport=%u dport=%u", x->timeout_s, x->tuple.proto,
+		rp_ipv4_fmt(x->tuple.src, s), rp_ipv4_fmt(x->tuple.dst, d), x->tuple.sport, x->tuple.dport);
+	if (x->master)
+		fprintf(out, " master-src=%s master-dst=%s sport=%u dport=%u",
+			rp_ipv4_fmt(x->master_tuple.src, s), rp_ipv4_fmt(x->master_tuple.dst, d),
+			x->master_tuple.sport, x->master_tuple.dport);
+	if (x->helper)
+		fprintf(out, " helper=%s", rp_ct_helper_name(x->helper));
+	fprintf(out, " worker=%u\n", x->worker);
+}
+
+/* `conntrack -L expect`: every worker's expectations (a table holds at most one page). */
+static void
+answer_conntrack_expect(struct rp_ctl *ctl, const struct request *r, FILE *out)
+{
+	static struct rp_ct_expect_info page[RP_CT_LIST_PAGE];
+	unsigned skipped = 0, shown = 0, total = 0;
+	int first = 1, err = 0;
+
+	if (r->json)
+		fprintf(out, "{\"offset\": %u, \"expectations\": [", r->offset);
+	pthread_mutex_lock(&ctl->ct_lock);
+	for (unsigned wi = 0; wi < ctl->dp->n_workers && !err; wi++) {
+		struct rp_worker *w = ctl->dp->workers[wi];
+		uint32_t cursor = 0;
+		while (cursor != UINT32_MAX) {
+			struct rp_ct_mailbox *mb = &w->ct_mailbox;
+			mb->type = RP_CT_REQ_EXPECT_LIST;
+			mb->cursor = cursor;
+			mb->max = RP_CT_LIST_PAGE;
+			mb->xout = page;
+			int n = ct_post(w);
+			if (n < 0) {
+				err = n;
+				break;
+			}
+			cursor = mb->cursor;
+			for (int i = 0; i < n; i++) {
+				total++;
+				if (skipped < r->offset) {
+					skipped++;
+					continue;
+				}
+				if (r->limit && shown >= r->limit)
+					continue;
+				page[i].worker = (uint8_t)wi;
+				print_expect(out, &page[i], r->json, first);
+				first = 0;
+				shown++;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ctl->ct_lock);
+	if (r->json)
+		fprintf(out, "], \"total\": %u%s}\n", total,
+			err ? ", \"error\": \"a worker did not answer\"" : "");
+	else if (err)
+		fprintf(out, "error: a worker did not answer (%s)\n", strerror(-err));
+	else
+		fprintf(out, "rampart conntrack: %u expectations have been shown.\n", shown);
 }
 
 static void
@@ -799,6 +897,8 @@ rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
 		answer_conntrack_delete(ctl, &r, out);
 	else if (strcmp(r.cmd, "conntrack-flush") == 0)
 		answer_conntrack_flush(ctl, out);
+	else if (strcmp(r.cmd, "conntrack-expect") == 0)
+		answer_conntrack_expect(ctl, &r, out);
 	else if (strcmp(r.cmd, "rules") == 0)
 		answer_rules(ctl, &r, out);
 	else if (strcmp(r.cmd, "reload") == 0)
@@ -808,7 +908,7 @@ rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
 	return 0;
 bad:
 	fprintf(out, "error: unknown request \"%.*s\" (commands: status, stats, routes, neighbours, "
-		     "conntrack, conntrack-delete, conntrack-flush, rules, reload; options: json offset=N limit=N "
+		     "conntrack, conntrack-delete, conntrack-flush, conntrack-expect, rules, reload; options: json offset=N limit=N "
 		     "proto=N src=A dst=A sport=N dport=N state=S)\n", (int)strcspn(line, "\r\n"), line);
 	return -EINVAL;
 }

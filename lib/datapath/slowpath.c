@@ -223,7 +223,19 @@ rp_dp_ct_conf(const struct rp_config *cfg, struct rp_ct_conf *c)
 	TIMEOUT(icmp, icmp);
 	TIMEOUT(generic, generic);
 #undef TIMEOUT
+	/* helpers: the config's bits are conntrack's (asserted below) */
+	c->helpers = cfg->conntrack.helpers & RP_CT_HELPER_BIT(RP_CT_HELPER_ID_FTP);
+	if (cfg->conntrack.n_ftp_ports > 0) {
+		c->n_ftp_ports = RTE_MIN(cfg->conntrack.n_ftp_ports, (unsigned)RP_CT_FTP_PORTS);
+		memcpy(c->ftp_ports, cfg->conntrack.ftp_ports, c->n_ftp_ports * sizeof(c->ftp_ports[0]));
+	}
+	if (cfg->conntrack.expect_max)
+		c->expect_max = RTE_MIN(cfg->conntrack.expect_max, (uint32_t)RP_CT_EXPECT_MAX);
 }
+
+_Static_assert(RP_CT_HELPER_FTP == RP_CT_HELPER_BIT(RP_CT_HELPER_ID_FTP),
+	       "config and conntrack agree on the FTP helper's bit");
+_Static_assert(RP_CT_FTP_PORTS_MAX == RP_CT_FTP_PORTS, "conntrack.ftp_ports fits rp_ct_conf");
 
 int
 rp_dp_init_workers(struct rp_dp *dp, const struct rp_config *cfg)

@@ -395,6 +395,21 @@ reject_and_drop(struct rp_worker *w, struct rte_mbuf *m, uint8_t with, int local
 }
 
 /*
+ * -m helper, as netfilter's xt_helper: the helper of the connection's master
+ * (an FTP data connection's control connection), 0 without a live master.
+ */
+static inline uint8_t
+master_helper(struct rp_ct_table *ct, const struct rp_ct_entry *e)
+{
+	const struct rp_ct_entry *master;
+
+	if (e == NULL || e->master == 0)
+		return 0;
+	master = rp_ct_entry_get(ct, e->master - 1);
+	return master != NULL ? master->helper : 0;
+}
+
+/*
  * Run one chain over @p n packets and keep those it accepts (in order) in
  * @p pkts; drop or reject the others. Returns how many were kept.
  */
@@ -419,6 +434,17 @@ filter_chain(struct rp_worker *w, struct rp_filter_live *fl, enum rp_chain_id ch
 			fp[i].ct_proto = e->tuple[0].proto;
 			fp[i].ct_orig_src = e->tuple[0].src;
 			fp[i].ct_orig_dst = e->tuple[0].dst;
+		}
+		if (md->ct_idx != RP_CT_NO_ENTRY && w->ct) {
+			fp[i].helper = master_helper(w->ct, rp_ct_entry_get(w->ct, md->ct_idx));
+		} else if (unlikely(md->ct_state == RP_CT_RELATED) && w->ct) {
+			/* the first packet of an expected connection: no entry yet, but
+			 * its master is known, as netfilter's unconfirmed conntrack links it */
+			uint32_t master = rp_ct_expected_master(w->ct, pkts[i], w->now_ms);
+			if (master) {
+				const struct rp_ct_entry *me = rp_ct_entry_get(w->ct, master - 1);
+				fp[i].helper = me ? me->helper : 0;
+			}
 		}
 	}
 	w->filter_mbufs = pkts;
@@ -517,6 +543,7 @@ reval_check(struct rp_worker *w, const struct rp_ruleset *rs, const uint32_t *id
 		p->ct_proto = t->proto;
 		p->ct_orig_src = t->src;
 		p->ct_orig_dst = t->dst;
+		p->helper = master_helper(w->ct, e);
 	}
 	for (unsigned c = 0; c < 2; c++) {
 		if (cnt[c] == 0)

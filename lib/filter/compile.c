@@ -7,7 +7,7 @@
  *    inlined at every -j/-g. A -j rule whose match rte_acl can express is
  *    ANDed into every rule of the inlined chain and itself becomes an
  *    EFFECT entry (iptables counts the jump when it is taken); one with
- *    -m limit or --ctproto/--ctorig* (or whose own expansion is large)
+ *    -m limit, --ctproto/--ctorig* or -m helper (or whose own expansion is large)
  *    becomes a BRANCH checked once. RETURN inside an inlined chain and the
  *    end of a chain reached by -g become SKIPs to the end of the inlined
  *    chain; RETURN in the built-in chain and the end of a -g'ed chain
@@ -37,7 +37,7 @@
  *    so overlapping alternatives are harmless.
  *
  * 3. Segments. Entries rte_acl can express (DECIDE/SKIP without -m limit,
- *    --ctproto, --ctorig*, at most RP_ACL_EXPAND_MAX rules) are cut into
+ *    --ctproto, --ctorig*, -m helper, at most RP_ACL_EXPAND_MAX rules) are cut into
  *    runs at linear entries and at every SKIP/BRANCH target (a packet that
  *    resumes there must not see the run's earlier entries); each run is one
  *    rte_acl context with priority decreasing with position. EFFECT entries
@@ -74,7 +74,7 @@
 #define PENDING UINT32_MAX
 
 /* matches rte_acl cannot see */
-#define RP_M_NOT_ACL (RP_M_LIMIT | RP_M_CTPROTO | RP_M_CTORIGSRC | RP_M_CTORIGDST)
+#define RP_M_NOT_ACL (RP_M_LIMIT | RP_M_CTPROTO | RP_M_CTORIGSRC | RP_M_CTORIGDST | RP_M_HELPER)
 
 /* ---- value sets -------------------------------------------------------------- */
 

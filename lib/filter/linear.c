@@ -241,6 +241,8 @@ rp_filter_match_fields(const struct rp_match *m, const struct rp_filter_pkt *p)
 	    (((p->ct_orig_dst & m->ctorigdst_mask) == (m->ctorigdst & m->ctorigdst_mask)) ==
 	     NEG(m, RP_M_CTORIGDST)))
 		return 0;
+	if ((has & RP_M_HELPER) && ((p->helper == m->helper) == NEG(m, RP_M_HELPER)))
+		return 0;
 	return 1;
 }
 

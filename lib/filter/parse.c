@@ -163,7 +163,15 @@ static const char *const mod_names[RP_MOD_MAX] = {
 	[RP_MOD_ICMP] = "icmp",     [RP_MOD_MULTIPORT] = "multiport",
 	[RP_MOD_STATE] = "state",   [RP_MOD_CONNTRACK] = "conntrack",
 	[RP_MOD_IPRANGE] = "iprange", [RP_MOD_LIMIT] = "limit",
-	[RP_MOD_COMMENT] = "comment",
+	[RP_MOD_COMMENT] = "comment", [RP_MOD_HELPER] = "helper",
+};
+
+/* --helper names, with their ids (rp_ct_entry.helper). */
+static const struct {
+	const char *name;
+	uint8_t id;
+} helper_names[] = {
+	{"ftp", RP_FILTER_HELPER_FTP},
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -911,7 +919,7 @@ enum opt_id {
 	O_PROTO, O_SRC, O_DST, O_IN, O_OUT, O_FRAG, O_JUMP, O_GOTO, O_MATCH,
 	O_SPORT, O_DPORT, O_TCPFLAGS, O_SYN, O_ICMPTYPE,
 	O_SPORTS, O_DPORTS, O_PORTS, O_STATE, O_CTSTATE, O_CTPROTO, O_CTORIGSRC, O_CTORIGDST,
-	O_SRCRANGE, O_DSTRANGE, O_LIMIT, O_BURST, O_COMMENT,
+	O_SRCRANGE, O_DSTRANGE, O_LIMIT, O_BURST, O_COMMENT, O_HELPER,
 	O_REJECT_WITH, O_LOG_PREFIX, O_LOG_LEVEL,
 	O_UNSUPPORTED,
 };
@@ -946,6 +954,7 @@ static const struct opt_def {
 	{"--src-range", O_SRCRANGE, true, true}, {"--dst-range", O_DSTRANGE, true, true},
 	{"--limit", O_LIMIT, false, true}, {"--limit-burst", O_BURST, false, true},
 	{"--comment", O_COMMENT, false, true},
+	{"--helper", O_HELPER, true, true},
 	{"--reject-with", O_REJECT_WITH, false, true},
 	{"--log-prefix", O_LOG_PREFIX, false, true}, {"--log-level", O_LOG_LEVEL, false, true},
 	/* iptables has these; Rampart does not */
@@ -1161,7 +1170,7 @@ opt_module(struct line_ctx *c, struct rule_state *st, const char *name)
 			return;
 		}
 	line_error(c, name, "match not supported (supported: tcp, udp, icmp, multiport, state, "
-		   "conntrack, iprange, limit, comment)");
+		   "conntrack, iprange, limit, comment, helper)");
 	/* its options would all be "unknown": read no further */
 	c->stop = true;
 }
@@ -1352,6 +1361,18 @@ opt_with_arg(struct line_ctx *c, struct rule_state *st, const struct opt_def *d,
 		}
 		snprintf(m->comment, sizeof(m->comment), "%s", arg);
 		return;
+	case O_HELPER:
+		if (!need_module(c, st, RP_MOD_HELPER, opt) || !once(c, st, RP_M_HELPER, opt))
+			return;
+		for (size_t k = 0; k < ARRAY_LEN(helper_names); k++)
+			if (strcmp(arg, helper_names[k].name) == 0) {
+				m->helper = helper_names[k].id;
+				set_match(st, RP_M_HELPER, neg);
+				return;
+			}
+		/* xt_helper would take any name and match nothing: say so instead */
+		line_error(c, arg, "unknown helper (supported: ftp)");
+		return;
 	case O_REJECT_WITH:
 		if (st->r.target != RP_T_REJECT) {
 			line_error(c, opt, "%s needs -j REJECT before it", opt);
@@ -1450,6 +1471,8 @@ check_rule(struct line_ctx *c, struct rule_state *st)
 			   "-m iprange needs --src-range or --dst-range");
 	if (st->mod_loaded[RP_MOD_COMMENT] && st->mod_opts[RP_MOD_COMMENT] == 0)
 		line_error(c, st->mod_word[RP_MOD_COMMENT], "-m comment needs --comment");
+	if (st->mod_loaded[RP_MOD_HELPER] && st->mod_opts[RP_MOD_HELPER] == 0)
+		line_error(c, st->mod_word[RP_MOD_HELPER], "-m helper needs --helper");
 	if (st->mod_loaded[RP_MOD_LIMIT]) {
 		/* -m limit alone is iptables' default: 3/hour, burst 5 */
 		if (!st->limit_seen) {

@@ -261,6 +261,8 @@ rule_mods(const struct rp_match *m, struct mods *ms)
 		mods_add(ms, RP_MOD_IPRANGE);
 	if (m->present & RP_M_LIMIT)
 		mods_add(ms, RP_MOD_LIMIT);
+	if (m->present & RP_M_HELPER)
+		mods_add(ms, RP_MOD_HELPER);
 	if (m->comment[0] != '\0')
 		mods_add(ms, RP_MOD_COMMENT);
 	ms->ports_owner = RP_MOD_NONE;
@@ -312,7 +314,7 @@ put_module(FILE *out, const struct rp_match *m, const struct mods *ms, enum rp_m
 		[RP_MOD_ICMP] = "icmp",     [RP_MOD_MULTIPORT] = "multiport",
 		[RP_MOD_STATE] = "state",   [RP_MOD_CONNTRACK] = "conntrack",
 		[RP_MOD_IPRANGE] = "iprange", [RP_MOD_LIMIT] = "limit",
-		[RP_MOD_COMMENT] = "comment",
+		[RP_MOD_COMMENT] = "comment", [RP_MOD_HELPER] = "helper",
 	};
 
 	if (save)
@@ -428,6 +430,18 @@ put_module(FILE *out, const struct rp_match *m, const struct mods *ms, enum rp_m
 		else if (m->limit_burst != LIMIT_BURST_DEFAULT)
 			fprintf(out, " --limit-burst %u", m->limit_burst);
 		break;
+	case RP_MOD_HELPER: {
+		const char *name = m->helper == RP_FILTER_HELPER_FTP ? "ftp" : "?";
+
+		if (!(m->present & RP_M_HELPER))
+			break;
+		/* as libxt_helper: save " ! --helper ftp", -L " helper match ! \"ftp\"" */
+		if (save)
+			fprintf(out, "%s --helper %s", neg(m, RP_M_HELPER) ? " !" : "", name);
+		else
+			fprintf(out, " helper match %s\"%s\"", neg(m, RP_M_HELPER) ? "! " : "", name);
+		break;
+	}
 	case RP_MOD_COMMENT:
 		if (save) {
 			fputs(" --comment", out);

@@ -18,7 +18,7 @@
  *    turned into skips to the end of the inlined chain) and cut into
  *    segments: runs of deciding rules rte_acl can express exactly become
  *    one rte_acl context each (first match = highest priority), the rules
- *    between them ("barriers": -m limit, --ctproto/--ctorig*, -j with such
+ *    between them ("barriers": -m limit, --ctproto/--ctorig*, -m helper, -j with such
  *    matches, expansions too large) are evaluated with the linear matcher.
  *    Rules that only count or LOG (no target, LOG, the -j rule itself) are
  *    in no context: they are checked per packet, in rule order, up to where
@@ -100,6 +100,10 @@ struct rp_range16 { uint16_t lo, hi; };
 #define RP_M_DSTRANGE  0x00008000 /**< -m iprange --dst-range */
 #define RP_M_LIMIT     0x00010000 /**< -m limit */
 #define RP_M_FRAG      0x00020000 /**< -f (non-first fragments; none reach the filter after reassembly) */
+#define RP_M_HELPER    0x00040000 /**< -m helper --helper NAME */
+
+/* helper ids, as rp_ct_entry.helper holds them (--helper NAME) */
+#define RP_FILTER_HELPER_FTP 1 /**< "ftp" */
 
 /* rp_match.negated: the same bits, set when the match is negated with '!' */
 
@@ -119,6 +123,7 @@ enum rp_match_mod {
 	RP_MOD_IPRANGE,
 	RP_MOD_LIMIT,
 	RP_MOD_COMMENT,
+	RP_MOD_HELPER,
 	RP_MOD_MAX,
 };
 
@@ -150,6 +155,7 @@ struct rp_match {
 	uint32_t limit_rate;     /**< -m limit: packets per limit_period_us */
 	uint64_t limit_period_us;/**< e.g. 3/hour -> rate 3, period 3600e6 */
 	uint32_t limit_burst;    /**< --limit-burst, default 5 */
+	uint8_t helper;          /**< -m helper --helper: RP_FILTER_HELPER_* */
 	char comment[RP_FILTER_COMMENT_MAX];
 	/** listing only: enum rp_match_mod in the order written, RP_MOD_NONE after the last */
 	uint8_t mods[RP_MOD_MAX - 1];
@@ -257,6 +263,15 @@ struct rp_filter_pkt {
 	uint8_t tcp_flags;       /**< TCP only */
 	uint8_t fragment;        /**< non-first fragment (-f) */
 	uint8_t ct_proto;        /**< conntrack original tuple (for --ctproto/--ctorig*) */
+	/**
+	 * -m helper: as netfilter's xt_helper, the helper of the connection's
+	 * master (RP_FILTER_HELPER_*), i.e. nonzero only for a connection a
+	 * helper expected (an FTP data connection), 0 for the control
+	 * connection itself and any other. The datapath fills it for packets
+	 * whose connection has an entry (not yet for the first, RELATED packet
+	 * of an expected connection, which is confirmed after the filter).
+	 */
+	uint8_t helper;
 	uint32_t ct_orig_src, ct_orig_dst;
 	uint32_t len;            /**< IP length, for byte counters */
 };

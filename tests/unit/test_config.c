@@ -626,8 +626,8 @@ test_conntrack_full(void)
 	char *out;
 
 	CHECK_EQ(load_text(ct_full_conf, &cfg, &out), 0);
-	/* the FTP helper is accepted, stored, and said to be inert */
-	CHECK_STR_EQ(out, "@:5: warning: conntrack.helpers: \"ftp\": not yet implemented; ignored\n");
+	/* the FTP helper is accepted and stored, without a word */
+	CHECK_STR_EQ(out, "");
 	free(out);
 	CHECK_EQ(ct->max, 1048577);
 	CHECK_EQ(ct->tcp_loose, 0);
@@ -801,12 +801,11 @@ test_conntrack_helpers(void)
 	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
 		      "conntrack = { helpers = [ \"sip\" ]; };\n",
 		      1, "@:2: conntrack.helpers: \"sip\": unknown helper (known: ftp)\n");
-	/* an unknown helper next to ftp: the error, and still ftp's warning */
+	/* an unknown helper next to ftp, and ftp twice: the errors only */
 	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
 		      "conntrack = { helpers = [ \"ftp\",\n"
 		      "  \"FTP\", \"ftp\" ]; };\n",
 		      2,
-		      "@:2: warning: conntrack.helpers: \"ftp\": not yet implemented; ignored\n"
 		      "@:3: conntrack.helpers: \"FTP\": unknown helper (known: ftp)\n"
 		      "@:3: conntrack.helpers: \"ftp\": helper listed twice\n");
 	EXPECT_ERRORS("ports = ( " PORT_LAN " );\n"
@@ -820,18 +819,18 @@ test_conntrack_helpers(void)
 }
 
 static void
-test_conntrack_ftp_warning(void)
+test_conntrack_ftp_enabled(void)
 {
 	struct rp_config cfg;
 	char *out;
 
-	/* one warning, not an error: the config loads with the helper stored */
+	/* no warning any more: the config loads with the helper stored */
 	CHECK_EQ(load_text("ports = ( " PORT_LAN " );\n"
 			   "conntrack = {\n"
 			   "  helpers = [ \"ftp\" ]; };\n",
 			   &cfg, &out),
 		 0);
-	CHECK_STR_EQ(out, "@:3: warning: conntrack.helpers: \"ftp\": not yet implemented; ignored\n");
+	CHECK_STR_EQ(out, "");
 	free(out);
 	CHECK_EQ(cfg.conntrack.helpers, RP_CT_HELPER_FTP);
 	CHECK_EQ(cfg.conntrack.n_ftp_ports, 1);
@@ -1347,7 +1346,7 @@ main(void)
 	test_conntrack_unknown_keys();
 	test_conntrack_ranges();
 	test_conntrack_helpers();
-	test_conntrack_ftp_warning();
+	test_conntrack_ftp_enabled();
 	test_conntrack_ftp_ports();
 	test_conntrack_types();
 	test_file_errors();

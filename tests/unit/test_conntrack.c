@@ -955,8 +955,8 @@ test_expectations(void)
 	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_EXPIRED), 1);
 	CHECK_EQ(state(t, tcp(C, 40003, S, 20001, F_SYN, 1, 0, 0), now + 1001), RP_CT_NEW);
 
-	/* at most RP_CT_EXPECT_MAX per master: the oldest is replaced */
-	for (uint16_t i = 0; i <= RP_CT_EXPECT_MAX; i++) {
+	/* at most expect_max (4 by default) per master: the oldest is replaced */
+	for (uint16_t i = 0; i <= 4; i++) {
 		x.tuple = tuple(IPPROTO_UDP, C, 0, S, (uint16_t)(30000 + i));
 		x.expires = now + 60000;
 		CHECK_EQ(rp_ct_expect_add(t, &x), 0);
@@ -986,6 +986,365 @@ test_expectations(void)
 		CHECK_EQ(e->status, RP_CT_S_EXPECTED);
 		CHECK_EQ(e->master, 0);
 	}
+	rp_ct_free(t);
+}
+
+/* ---- the FTP helper ------------------------------------------------------------- */
+
+/* A TCP segment carrying the text @p data (PSH|ACK unless @p flags says otherwise). */
+static struct rte_mbuf *
+tcp_text(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq,
+	 uint32_t ack, const char *data)
+{
+	uint16_t len = (uint16_t)strlen(data);
+	struct rte_mbuf *m = tcp_raw(src, sport, dst, dport, flags, seq, ack, len);
+	memcpy(rte_pktmbuf_mtod_offset(m, char *, RTE_ETHER_HDR_LEN + 20 + 20), data, len);
+	fix_l4_cksum(m);
+	return parsed(m);
+}
+
+static struct rp_ct_table *
+ftp_table(uint32_t max, uint32_t expect_max, uint32_t established_s)
+{
+	struct rp_ct_conf conf;
+	rp_ct_default_conf(&conf);
+	conf.max = max;
+	conf.helpers = RP_CT_HELPER_BIT(RP_CT_HELPER_ID_FTP);
+	conf.expect_max = expect_max;
+	if (established_s)
+		conf.timeouts.tcp.state[RP_TCP_ESTABLISHED] = established_s;
+	return table_conf(&conf, NULL);
+}
+
+/* A control connection C:@p cport -> S:21, handshake done at @p now: its index.
+ * Client's next sequence number 1001, server's 5001. */
+static uint32_t
+ftp_control(struct rp_ct_table *t, uint16_t cport, uint32_t now)
+{
+	CHECK_EQ(state(t, tcp(C, cport, S, 21, F_SYN, 1000, 0, 0), now), RP_CT_NEW);
+	CHECK_EQ(state(t, tcp(S, 21, C, cport, F_SYN | F_ACK, 5000, 1001, 0), now), RP_CT_ESTABLISHED);
+	return run(t, tcp(C, cport, S, 21, F_ACK, 1001, 5001, 0), now).idx;
+}
+
+/* The expectations of @p t (at most RP_CT_LIST_PAGE), through the mailbox. */
+static int
+ftp_expectations(struct rp_ct_table *t, struct rp_ct_expect_info *out, uint32_t now)
+{
+	struct rp_ct_mailbox mb;
+	memset(&mb, 0, sizeof(mb));
+	mb.cursor = 0;
+	mb.max = RP_CT_LIST_PAGE;
+	mb.xout = out;
+	int n = mailbox(t, &mb, RP_CT_REQ_EXPECT_LIST, now);
+	CHECK_EQ(mb.cursor, UINT32_MAX);
+	return n;
+}
+
+/* Active mode: PORT from the client; the server's data connection is RELATED. */
+static void
+test_ftp_port(void)
+{
+	struct rp_ct_table *t = ftp_table(64, 0, 0);
+	static struct rp_ct_expect_info x[RP_CT_LIST_PAGE];
+	uint32_t now = T0;
+	uint32_t ctl = ftp_control(t, 40000, now);
+	struct rp_ct_entry *e = rp_ct_entry_get(t, ctl);
+
+	CHECK(e != NULL);
+	if (e == NULL)
+		return;
+	CHECK_EQ(e->helper, RP_CT_HELPER_ID_FTP);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+
+	/* PORT 198.18.1.2 port 78 * 256 + 32 = 20000: the client's own address */
+	CHECK_EQ(state(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, 1001, 5001,
+				   "PORT 198,18,1,2,78,32\r\n"), now + 1),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_ANNOUNCE), 1);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_CREATED), 1);
+	CHECK_EQ(rp_ct_expect_count(t), 1);
+	CHECK_EQ(ftp_expectations(t, x, now + 1001), 1);
+	CHECK(tuple_is(&x[0].tuple, IPPROTO_TCP, S, 0, C, 20000));
+	CHECK_EQ(x[0].master, ctl + 1);
+	CHECK(tuple_is(&x[0].master_tuple, IPPROTO_TCP, C, 40000, S, 21));
+	CHECK_EQ(x[0].helper, RP_CT_HELPER_ID_FTP);
+	CHECK_EQ(x[0].timeout_s, 299); /* 300 s from now + 1, asked 1 s later */
+
+	/* the server's 200 reply announces nothing */
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, 5001, 1024,
+				   "200 PORT command successful.\r\n"), now + 2),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_expect_count(t), 1);
+
+	/* before confirmation, the data SYN's master is known already */
+	struct rte_mbuf *syn = tcp(S, 33333, C, 20000, F_SYN, 9000, 0, 0);
+	rp_ct_classify_burst(t, &syn, 1, now + 3);
+	CHECK_EQ(rp_meta(syn)->ct_state, RP_CT_RELATED);
+	CHECK_EQ(rp_ct_expected_master(t, syn, now + 3), ctl + 1);
+	rte_pktmbuf_free(syn);
+	syn = tcp(S, 33333, C, 20009, F_SYN, 9000, 0, 0);
+	rp_ct_classify_burst(t, &syn, 1, now + 3);
+	CHECK_EQ(rp_ct_expected_master(t, syn, now + 3), 0);
+	rte_pktmbuf_free(syn);
+	/* a SYN from the server to another client port is NEW */
+	CHECK_EQ(state(t, tcp(S, 20, C, 20001, F_SYN, 9000, 0, 0), now + 3), RP_CT_NEW);
+	/* the data SYN, from any source port of the server: RELATED */
+	struct result r = run(t, tcp(S, 33333, C, 20000, F_SYN, 9000, 0, 0), now + 3);
+	CHECK_EQ(r.state, RP_CT_RELATED);
+	CHECK_EQ(r.confirm, 0);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_MATCHED), 1);
+	struct rp_ct_entry *d = rp_ct_entry_get(t, r.idx);
+	CHECK(d != NULL);
+	if (d != NULL) {
+		CHECK_EQ(d->status, RP_CT_S_EXPECTED);
+		CHECK_EQ(d->master, ctl + 1);
+		CHECK_EQ(d->helper, 0); /* the data connection is not read */
+		CHECK(tuple_is(&d->tuple[0], IPPROTO_TCP, S, 33333, C, 20000));
+	}
+	CHECK_EQ(state(t, tcp(C, 20000, S, 33333, F_SYN | F_ACK, 7000, 9001, 0), now + 4),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(state(t, tcp(S, 33333, C, 20000, F_ACK, 9001, 7001, 0), now + 5), RP_CT_ESTABLISHED);
+	/* used up: a second connection to it is NEW */
+	CHECK_EQ(state(t, tcp(S, 33334, C, 20000, F_SYN, 1, 0, 0), now + 6), RP_CT_NEW);
+
+	/* the listing: helper on the control connection, master on the data one */
+	static struct rp_ct_info info[RP_CT_LIST_PAGE];
+	struct rp_ct_mailbox mb;
+	memset(&mb, 0, sizeof(mb));
+	mb.max = RP_CT_LIST_PAGE;
+	mb.out = info;
+	mb.filter.proto = IPPROTO_TCP;
+	int n = mailbox(t, &mb, RP_CT_REQ_LIST, now + 7);
+	int seen_ctl = 0, seen_data = 0;
+	for (int i = 0; i < n; i++) {
+		if (info[i].idx == ctl) {
+			seen_ctl = 1;
+			CHECK_EQ(info[i].helper, RP_CT_HELPER_ID_FTP);
+			CHECK_EQ(info[i].master, 0);
+		} else if (info[i].idx == r.idx) {
+			seen_data = 1;
+			CHECK_EQ(info[i].helper, 0);
+			CHECK_EQ(info[i].master, ctl + 1);
+			CHECK(tuple_is(&info[i].master_tuple, IPPROTO_TCP, C, 40000, S, 21));
+		}
+	}
+	CHECK(seen_ctl && seen_data);
+	CHECK_STR_CONTAINS(rp_ct_helper_name(RP_CT_HELPER_ID_FTP), "ftp");
+	CHECK_EQ(rp_ct_helper_name(0)[0], '\0');
+	rp_ct_free(t);
+}
+
+/* Passive mode: 227 and 229 from the server; the client's data connection is RELATED. */
+static void
+test_ftp_pasv(void)
+{
+	struct rp_ct_table *t = ftp_table(64, 0, 0);
+	static struct rp_ct_expect_info x[RP_CT_LIST_PAGE];
+	uint32_t now = T0;
+	uint32_t ctl = ftp_control(t, 40000, now);
+	const char *pasv = "227 Entering Passive Mode (198,19,1,2,117,48).\r\n"; /* port 30000 */
+	const char *epsv = "229 Entering Extended Passive Mode (|||30001|)\r\n";
+
+	CHECK_EQ(state(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, 1001, 5001, "PASV\r\n"), now),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, 5001, 1007, pasv), now),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(ftp_expectations(t, x, now), 1);
+	CHECK(tuple_is(&x[0].tuple, IPPROTO_TCP, C, 0, S, 30000));
+	CHECK_EQ(x[0].master, ctl + 1);
+	/* the same segment again (a retransmission): nothing new */
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, 5001, 1007, pasv), now),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_ANNOUNCE), 1);
+	CHECK_EQ(rp_ct_expect_count(t), 1);
+
+	struct result r = run(t, tcp(C, 45678, S, 30000, F_SYN, 100, 0, 0), now + 1);
+	CHECK_EQ(r.state, RP_CT_RELATED);
+	struct rp_ct_entry *d = rp_ct_entry_get(t, r.idx);
+	CHECK(d != NULL && d->master == ctl + 1 && d->status == RP_CT_S_EXPECTED);
+	CHECK_EQ(state(t, tcp(S, 30000, C, 45678, F_SYN | F_ACK, 200, 101, 0), now + 2),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(state(t, tcp(C, 45678, S, 30000, F_ACK, 101, 201, 0), now + 3), RP_CT_ESTABLISHED);
+
+	/* EPSV: 229 names no address, the server's is meant */
+	uint32_t sseq = 5001 + (uint32_t)strlen(pasv);
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, sseq, 1007, epsv), now + 4),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(ftp_expectations(t, x, now + 4), 1);
+	CHECK(tuple_is(&x[0].tuple, IPPROTO_TCP, C, 0, S, 30001));
+	r = run(t, tcp(C, 45679, S, 30001, F_SYN, 100, 0, 0), now + 5);
+	CHECK_EQ(r.state, RP_CT_RELATED);
+	d = rp_ct_entry_get(t, r.idx);
+	CHECK(d != NULL && d->master == ctl + 1);
+	CHECK_EQ(state(t, tcp(S, 30001, C, 45679, F_SYN | F_ACK, 300, 101, 0), now + 6),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_ANNOUNCE), 2);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_MATCHED), 2);
+
+	/* a 227 split across two segments is tracked */
+	sseq += (uint32_t)strlen(epsv);
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, sseq, 1007, "227 Entering Pass"),
+		       now + 7),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	sseq += 17;
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, sseq, 1007,
+				   "ive Mode (198,19,1,2,117,50)\r\n"), now + 8),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_SPLIT), 1);
+	CHECK_EQ(ftp_expectations(t, x, now + 8), 1);
+	CHECK(tuple_is(&x[0].tuple, IPPROTO_TCP, C, 0, S, 30002));
+	rp_ct_free(t);
+}
+
+/* FTP bounce, malformed lines, dropped segments, the helper off, other ports. */
+static void
+test_ftp_refused(void)
+{
+	struct rp_ct_table *t = ftp_table(64, 0, 0);
+	uint32_t now = T0;
+	uint32_t cseq = 1001;
+	const char *bounce = "PORT 10,0,0,1,78,33\r\n";
+	const char *bad = "PORT 198,18,1,2,78\r\n";
+	const char *good = "PORT 198,18,1,2,78,34\r\n";
+
+	ftp_control(t, 40000, now);
+	/* a third host: nothing is expected, the bounce is counted */
+	CHECK_EQ(state(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, cseq, 5001, bounce), now),
+		 RP_CT_ESTABLISHED);
+	cseq += (uint32_t)strlen(bounce);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_BOUNCE), 1);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_CREATED), 0);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	CHECK_EQ(state(t, tcp(S, 20, IP(10, 0, 0, 1), 20001, F_SYN, 1, 0, 0), now), RP_CT_NEW);
+	/* a 227 naming another host than the server: likewise */
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, 5001, cseq,
+				   "227 Entering Passive Mode (10,0,0,1,117,48)\r\n"), now),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_BOUNCE), 2);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	/* malformed: counted, ignored */
+	CHECK_EQ(state(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, cseq, 5001, bad), now),
+		 RP_CT_ESTABLISHED);
+	cseq += (uint32_t)strlen(bad);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_MALFORMED), 1);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	/* a segment the filter drops is not read (the helper runs on accepted packets) */
+	run_opt(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, cseq, 5001, good), now, 1);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	/* its retransmission, accepted, is */
+	CHECK_EQ(state(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, cseq, 5001, good), now),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_expect_count(t), 1);
+	/* well-formed announcements, refused or not */
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_ANNOUNCE), 3);
+	rp_ct_free(t);
+
+	/* the helper off (the default): the connection has none, PORT opens nothing */
+	t = table(64);
+	uint32_t ctl = ftp_control(t, 40000, now);
+	CHECK_EQ(rp_ct_entry_get(t, ctl)->helper, 0);
+	CHECK_EQ(state(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, 1001, 5001, good), now),
+		 RP_CT_ESTABLISHED);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_ANNOUNCE), 0);
+	CHECK_EQ(state(t, tcp(S, 20, C, 20002, F_SYN, 1, 0, 0), now), RP_CT_NEW);
+	rp_ct_free(t);
+
+	/* helped ports are the configured ones only */
+	struct rp_ct_conf conf;
+	rp_ct_default_conf(&conf);
+	conf.max = 64;
+	conf.helpers = RP_CT_HELPER_BIT(RP_CT_HELPER_ID_FTP);
+	conf.ftp_ports[0] = 2121;
+	t = table_conf(&conf, NULL);
+	ctl = ftp_control(t, 40000, now); /* to port 21 */
+	CHECK_EQ(rp_ct_entry_get(t, ctl)->helper, 0);
+	struct result r = run(t, tcp(C, 40001, S, 2121, F_SYN, 1, 0, 0), now);
+	CHECK_EQ(rp_ct_entry_get(t, r.idx)->helper, RP_CT_HELPER_ID_FTP);
+	rp_ct_free(t);
+}
+
+/* Lifetimes and bounds: expectation timeout, the master's end, expect_max, helper states. */
+static void
+test_ftp_bounds(void)
+{
+	/* established connections live 10 s here */
+	struct rp_ct_table *t = ftp_table(128, 2, 10);
+	static struct rp_ct_expect_info x[RP_CT_LIST_PAGE];
+	uint32_t now = T0;
+	uint32_t ctl = ftp_control(t, 40000, now);
+	uint32_t sseq = 5001;
+	char line[64];
+
+	/* expect_max 2: a third announcement replaces the oldest */
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(line, sizeof(line), "227 Entering Passive Mode (198,19,1,2,117,%u)\r\n", 60 + i);
+		CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, sseq, 1001, line), now),
+			 RP_CT_ESTABLISHED);
+		sseq += (uint32_t)strlen(line);
+	}
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_ANNOUNCE), 3);
+	CHECK_EQ(ftp_expectations(t, x, now), 2);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_EXPIRED), 1);
+	CHECK_EQ(state(t, tcp(C, 50000, S, 117 * 256 + 60, F_SYN, 1, 0, 0), now), RP_CT_NEW);
+	/* the same announcement again renews it rather than taking a place */
+	CHECK_EQ(state(t, tcp_text(S, 21, C, 40000, F_PSH | F_ACK, sseq, 1001, line), now + 5000),
+		 RP_CT_ESTABLISHED);
+	sseq += (uint32_t)strlen(line);
+	CHECK_EQ(ftp_expectations(t, x, now + 5000), 2);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_EXPIRED), 1);
+	CHECK_EQ(state(t, tcp(C, 50001, S, 117 * 256 + 61, F_SYN, 1, 0, 0), now + 5000), RP_CT_RELATED);
+
+	/* the master expires (10 s after its last packet): its expectation goes with it */
+	CHECK_EQ(rp_ct_expect_count(t), 1);
+	rp_ct_expire(t, now + 5000 + 9999, 256);
+	CHECK_EQ(rp_ct_expect_count(t), 1);
+	rp_ct_expire(t, now + 5000 + 10000, 256);
+	CHECK(rp_ct_entry_get(t, ctl) == NULL);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_EXPECT_EXPIRED), 2);
+	CHECK_EQ(state(t, tcp(C, 50002, S, 117 * 256 + 62, F_SYN, 1, 0, 0), now + 15001), RP_CT_NEW);
+	rp_ct_free(t);
+
+	/* an unused expectation lives 5 minutes (netfilter's ftp policy) */
+	t = ftp_table(128, 0, 0);
+	ctl = ftp_control(t, 40000, now);
+	CHECK_EQ(state(t, tcp_text(C, 40000, S, 21, F_PSH | F_ACK, 1001, 5001,
+				   "EPRT |1|198.18.1.2|20003|\r\n"), now),
+		 RP_CT_ESTABLISHED);
+	/* acknowledged, so that the control connection is not timed out as unacknowledged */
+	CHECK_EQ(state(t, tcp(S, 21, C, 40000, F_ACK, 5001, 1001 + 27, 0), now), RP_CT_ESTABLISHED);
+	CHECK_EQ(ftp_expectations(t, x, now), 1);
+	CHECK(tuple_is(&x[0].tuple, IPPROTO_TCP, S, 0, C, 20003));
+	rp_ct_expire(t, now + 299999, 1);
+	CHECK_EQ(rp_ct_expect_count(t), 1);
+	rp_ct_expire(t, now + 300000, 1);
+	CHECK_EQ(rp_ct_expect_count(t), 0);
+	CHECK(rp_ct_entry_get(t, ctl) != NULL);
+
+	/* helper states: 64 for 128 connections; the 65th control connection goes unhelped */
+	uint32_t first = RP_CT_NO_ENTRY;
+	for (uint16_t i = 1; i < 64; i++) { /* one is ctl's */
+		struct result r = run(t, tcp(C, (uint16_t)(41000 + i), S, 21, F_SYN, 1, 0, 0), now);
+		CHECK_EQ(rp_ct_entry_get(t, r.idx)->helper, RP_CT_HELPER_ID_FTP);
+		if (first == RP_CT_NO_ENTRY)
+			first = r.idx;
+	}
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_NO_STATE), 0);
+	struct result r = run(t, tcp(C, 42000, S, 21, F_SYN, 1, 0, 0), now);
+	CHECK_EQ(rp_ct_entry_get(t, r.idx)->helper, 0);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_NO_STATE), 1);
+	/* one goes: its state is free again */
+	struct rp_ct_mailbox mb;
+	memset(&mb, 0, sizeof(mb));
+	mb.tuple = tuple(IPPROTO_TCP, C, 41001, S, 21);
+	CHECK_EQ(mailbox(t, &mb, RP_CT_REQ_DELETE, now), 0);
+	r = run(t, tcp(C, 42001, S, 21, F_SYN, 1, 0, 0), now);
+	CHECK_EQ(rp_ct_entry_get(t, r.idx)->helper, RP_CT_HELPER_ID_FTP);
+	CHECK_EQ(rp_ct_counter(t, RP_CT_CNT_FTP_NO_STATE), 1);
 	rp_ct_free(t);
 }
 
@@ -1384,6 +1743,10 @@ main(void)
 	test_expiry(UINT32_MAX - 1000); /* the clock wraps in the middle */
 	test_table_full();
 	test_expectations();
+	test_ftp_port();
+	test_ftp_pasv();
+	test_ftp_refused();
+	test_ftp_bounds();
 	test_mailbox();
 	test_big_burst();
 	test_rcu();

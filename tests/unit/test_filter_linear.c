@@ -429,6 +429,79 @@ eval(const struct rp_ruleset *rs, enum rp_chain_id c, const struct rp_filter_pkt
 	return res;
 }
 
+/*
+ * -m helper: matches the helper a connection's master had (the packet's
+ * helper field), '!' the others; in a chain, linearly and compiled (a
+ * barrier among rte_acl segments), with the same verdicts and counters.
+ */
+static void
+test_helper(void)
+{
+	struct rp_filter_pkt data = pkt(TCP, IP4(198, 19, 1, 2), IP4(198, 18, 1, 2), 20, 40000);
+	struct rp_filter_pkt ctl = pkt(TCP, IP4(198, 18, 1, 2), IP4(198, 19, 1, 2), 40001, 21);
+	struct rp_match m = m_new(RP_M_HELPER);
+
+	data.state = RP_CT_RELATED;
+	data.helper = RP_FILTER_HELPER_FTP;
+	m.helper = RP_FILTER_HELPER_FTP;
+	CHECK(matches(&m, &data));
+	CHECK(!matches(&m, &ctl)); /* helper 0: the control connection, or no helper */
+	m.negated = RP_M_HELPER;
+	CHECK(!matches(&m, &data));
+	CHECK(matches(&m, &ctl));
+
+	/* FORWARD DROP; ACL rule; RELATED + helper ftp; ACL rule; NEW to 21 */
+	struct rp_ruleset *rs = rs_new(RP_T_ACCEPT, RP_T_DROP);
+	struct rp_rule *r = rule_add(rs, RP_CHAIN_FORWARD, RP_T_DROP); /* id 0 */
+	r->m = m_new(RP_M_PROTO | RP_M_DPORT);
+	r->m.proto = TCP;
+	r->m.dport = (struct rp_range16){23, 23};
+	r = rule_add(rs, RP_CHAIN_FORWARD, RP_T_ACCEPT); /* id 1 */
+	r->m = m_new(RP_M_STATE | RP_M_HELPER);
+	r->m.states = RP_STATE_BIT(RP_CT_RELATED);
+	r->m.helper = RP_FILTER_HELPER_FTP;
+	r = rule_add(rs, RP_CHAIN_FORWARD, RP_T_ACCEPT); /* id 2 */
+	r->m = m_new(RP_M_PROTO | RP_M_DPORT | RP_M_STATE);
+	r->m.proto = TCP;
+	r->m.dport = (struct rp_range16){21, 21};
+	r->m.states = RP_STATE_BIT(RP_CT_NEW);
+
+	struct rp_filter_pkt ps[4] = {data, ctl, data, data};
+	ps[2].helper = 0;              /* RELATED, but not from a helper: the policy */
+	ps[3].state = RP_CT_ESTABLISHED; /* a later packet: not RELATED */
+	static const uint8_t verdict[4] = {RP_T_ACCEPT, RP_T_ACCEPT, RP_T_DROP, RP_T_DROP};
+	static const int32_t rule_id[4] = {1, 2, -1, -1};
+
+	CHECK_EQ(rp_ruleset_compile(rs, "flt_helper", stderr), 0);
+	struct rp_filter_prog_info info;
+	rp_filter_prog_info(rs, RP_CHAIN_FORWARD, &info);
+	CHECK_EQ(info.barriers, 1);
+	struct rp_filter_worker *lin = rp_filter_worker_create(rs, 1);
+	struct rp_filter_worker *cmp = rp_filter_worker_create(rs, 1);
+	struct rp_filter_result res[4];
+	CHECK(lin != NULL && cmp != NULL);
+	if (lin == NULL || cmp == NULL)
+		goto free_rs;
+	rp_filter_classify(rs, RP_CHAIN_FORWARD, ps, 4, cmp, 1000, res);
+	for (unsigned i = 0; i < 4; i++) {
+		struct rp_filter_result one = eval(rs, RP_CHAIN_FORWARD, &ps[i], lin);
+		CHECK_EQ(one.verdict, verdict[i]);
+		CHECK_EQ(one.rule, rule_id[i]);
+		CHECK_EQ(res[i].verdict, verdict[i]);
+		CHECK_EQ(res[i].rule, rule_id[i]);
+	}
+	for (unsigned id = 0; id < 3; id++) {
+		CHECK_EQ(lin->pkts[id], id == 0 ? 0 : 1);
+		CHECK_EQ(cmp->pkts[id], id == 0 ? 0 : 1);
+	}
+	CHECK_EQ(lin->policy_pkts[RP_CHAIN_FORWARD], 2);
+	CHECK_EQ(cmp->policy_pkts[RP_CHAIN_FORWARD], 2);
+free_rs:
+	rp_filter_worker_free(lin);
+	rp_filter_worker_free(cmp);
+	rs_free(rs);
+}
+
 static void
 test_first_match_and_policy(void)
 {
@@ -898,6 +971,7 @@ main(void)
 	test_icmp();
 	test_tcp_flags();
 	test_ct_and_frag();
+	test_helper();
 	test_first_match_and_policy();
 	test_jumps();
 	test_goto_from_builtin_and_return();

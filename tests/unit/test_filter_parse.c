@@ -728,7 +728,7 @@ test_errors_syntax(void)
 		   "\"ACCEPT\"\n",
 		   "-A INPUT ACCEPT");
 	EXPECT_ERR(1, L10 "-A INPUT -m recent --set\": match not supported (supported: tcp, udp, "
-		   "icmp, multiport, state, conntrack, iprange, limit, comment) at \"recent\"\n",
+		   "icmp, multiport, state, conntrack, iprange, limit, comment, helper) at \"recent\"\n",
 		   "-A INPUT -m recent --set");
 	EXPECT_ERR(1, L10 "-A INPUT -j SNAT --to 1.2.3.4\": target SNAT: not supported at \"SNAT\"\n",
 		   "-A INPUT -j SNAT --to 1.2.3.4");
@@ -1072,7 +1072,8 @@ test_errors_all_reported(void)
 		   "rampart.conf:12: rule \"-A FORWARD -j nowhere\": no chain named nowhere (create "
 		   "it with -N before this rule) at \"nowhere\"\n"
 		   "rampart.conf:13: rule \"-A INPUT -m foo -p bar\": match not supported (supported: "
-		   "tcp, udp, icmp, multiport, state, conntrack, iprange, limit, comment) at \"foo\"\n",
+		   "tcp, udp, icmp, multiport, state, conntrack, iprange, limit, comment, helper) at "
+		   "\"foo\"\n",
 		   "-A INPUT -p tcp --sport 70000 --dport 5:1 -s 300.1.1.1 -j DROP",
 		   "-A INPUT -p tcp --dport 22 -j ACCEPT", "-A FORWARD -j nowhere",
 		   "-A INPUT -m foo -p bar");
@@ -1666,6 +1667,88 @@ test_source_from_config(void)
 	CHECK_EQ(src.n_rules, 0);
 }
 
+/* -m helper --helper ftp: parsed, listed and saved as iptables does, errors named. */
+static void
+test_helper(void)
+{
+	struct rp_ruleset *rs = NULL;
+	const struct rp_match *m;
+	char *out;
+
+	m = ONE("-A INPUT -m state --state RELATED -m helper --helper ftp -j ACCEPT");
+	CHECK_EQ(m->present, RP_M_STATE | RP_M_HELPER);
+	CHECK_EQ(m->negated, 0);
+	CHECK_EQ(m->helper, RP_FILTER_HELPER_FTP);
+	CHECK_EQ(m->mods[0], RP_MOD_STATE);
+	CHECK_EQ(m->mods[1], RP_MOD_HELPER);
+	CHECK_EQ(m->mods[2], RP_MOD_NONE);
+	out = rule_to_string(rs, rule(rs, "INPUT", 0));
+	CHECK_STR_EQ(out, "-m state --state RELATED -m helper --helper ftp -j ACCEPT");
+	free(out);
+	out = print_to_string(rs, NULL, 0, 0);
+	CHECK_STR_CONTAINS(out, "    0     0 ACCEPT     all  --  *      *       0.0.0.0/0            "
+			   "0.0.0.0/0            state RELATED helper match \"ftp\"\n");
+	free(out);
+
+	/* both negation forms */
+	m = ONE("-A INPUT -m helper ! --helper ftp -j DROP");
+	CHECK_EQ(m->present, RP_M_HELPER);
+	CHECK_EQ(m->negated, RP_M_HELPER);
+	CHECK_EQ(m->helper, RP_FILTER_HELPER_FTP);
+	out = rule_to_string(rs, rule(rs, "INPUT", 0));
+	CHECK_STR_EQ(out, "-m helper ! --helper ftp -j DROP");
+	free(out);
+	out = print_to_string(rs, NULL, 0, 0);
+	CHECK_STR_CONTAINS(out, " helper match ! \"ftp\"\n");
+	free(out);
+	m = ONE("-A INPUT -m helper --helper ! ftp");
+	CHECK_EQ(m->negated, RP_M_HELPER);
+
+	/* a save file reads back to the same match */
+	rp_ruleset_free(rs);
+	{
+		char *msgs;
+		int n_errors = -1;
+		struct rp_ruleset *b = parse_file_text(
+			"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+			"-A FORWARD -p tcp -m conntrack --ctstate RELATED -m helper --helper ftp "
+			"-j ACCEPT\nCOMMIT\n",
+			NULL, &msgs, &n_errors);
+		CHECK(b != NULL);
+		CHECK_STR_EQ(msgs, "");
+		free(msgs);
+		if (b != NULL) {
+			const struct rp_rule *r = rule(b, "FORWARD", 0);
+			CHECK_EQ(r->m.present, RP_M_PROTO | RP_M_STATE | RP_M_HELPER);
+			CHECK_EQ(r->m.helper, RP_FILTER_HELPER_FTP);
+			out = print_to_string(b, NULL, 0, RP_PRINT_SAVE);
+			CHECK_STR_CONTAINS(out, "[0:0] -A FORWARD -p tcp -m conntrack --ctstate RELATED "
+					   "-m helper --helper ftp -j ACCEPT\n");
+			free(out);
+		}
+		rp_ruleset_free(b);
+	}
+
+	EXPECT_ERR(1, L10 "-A INPUT -m helper --helper irc\": unknown helper (supported: ftp) at "
+		   "\"irc\"\n",
+		   "-A INPUT -m helper --helper irc");
+	/* names are compared as the kernel does: exactly */
+	EXPECT_ERR(1, L10 "-A INPUT -m helper --helper FTP\": unknown helper (supported: ftp) at "
+		   "\"FTP\"\n",
+		   "-A INPUT -m helper --helper FTP");
+	EXPECT_ERR(1, L10 "-A INPUT -m helper\": -m helper needs --helper at \"helper\"\n",
+		   "-A INPUT -m helper");
+	EXPECT_ERR(1, L10 "-A INPUT --helper ftp\": --helper needs -m helper before it at "
+		   "\"--helper\"\n",
+		   "-A INPUT --helper ftp");
+	EXPECT_ERR(1, L10 "-A INPUT -m helper --helper ftp --helper ftp\": --helper given twice in "
+		   "one rule at \"--helper\"\n",
+		   "-A INPUT -m helper --helper ftp --helper ftp");
+	EXPECT_ERR(1, L10 "-A INPUT -m helper --helper\": missing argument after --helper at "
+		   "\"--helper\"\n",
+		   "-A INPUT -m helper --helper");
+}
+
 int
 main(void)
 {
@@ -1696,5 +1779,6 @@ main(void)
 	test_listing_built_rule();
 	test_names();
 	test_source_from_config();
+	test_helper();
 	return rp_test_done("filter_parse");
 }
