@@ -416,6 +416,9 @@ lab_cmd_demo() {
 	demo_step "Rampart's counters (rampartctl stats)"
 	"$rampartctl" -S "$(lab_conf_socket "$conf")" stats || exit 1
 
+	demo_step "the connections it tracked (rampartctl conntrack, as conntrack -L)"
+	"$rampartctl" -S "$(lab_conf_socket "$conf")" conntrack || exit 1
+
 	demo_step "stopping Rampart (SIGTERM)"
 	local status=0
 	lab_stop || status=$?
