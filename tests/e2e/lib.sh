@@ -533,3 +533,33 @@ except socket.timeout:
     print("timeout")
 PY
 }
+
+# rp_craft_tcp NS SRC DST FLAGS SPORT DPORT: send one IPv4/TCP segment
+# (20 + 20 bytes, random sequence number, no payload) from namespace NS with
+# the given flags (letters of FSRPA), through a raw socket, so that it belongs
+# to no connection the kernel knows.
+rp_craft_tcp() {
+	ip netns exec "$1" python3 - "$2" "$3" "$5" "$6" "$4" <<'PY'
+import random, socket, struct, sys
+src, dst, sport, dport, flags = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+bits = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10}
+tcp = struct.pack("!HHIIBBHHH", sport, dport, random.getrandbits(32), 0, 5 << 4,
+                  sum(bits[c] for c in flags), 65535, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
+tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.getrandbits(16), 0x4000, 64,
+                 socket.IPPROTO_TCP, 0, socket.inet_aton(src), socket.inet_aton(dst))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)  # IP_HDRINCL
+s.sendto(ip + tcp, (dst, 0))
+PY
+}
