@@ -28,6 +28,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,7 +386,7 @@ main(int argc, char **argv)
 	int use_huge = !no_huge && huge_free > 0;
 	char mem_arg[32];
 	snprintf(mem_arg, sizeof(mem_arg), "%" PRIu64, need >> 20);
-	char *eal_huge[] = {argv[0], "--in-memory", "--no-pci", "--no-telemetry", "-l", "0",
+	char *eal_huge[] = {argv[0], "--in-memory", "--file-prefix=rp-bench-ct", "--no-pci", "--no-telemetry", "-l", "0",
 			    "--log-level=lib.eal:error", NULL};
 	char *eal_nohuge[] = {argv[0], "--no-huge", "-m", mem_arg, "--no-pci", "--no-telemetry",
 			      "-l", "0", "--file-prefix=rp-bench-ct", "--no-shconf",
@@ -460,5 +461,6 @@ main(int argc, char **argv)
 	rte_pktmbuf_free_bulk(burst, BURST);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
+	rmdir("/var/run/dpdk/rp-bench-ct"); /* the runtime directory EAL made, empty */
 	return 0;
 }

@@ -25,6 +25,7 @@
  * verdicts agree on every packet measured.
  */
 #include <inttypes.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,7 +322,7 @@ main(int argc, char **argv)
 
 	/* rte_acl's tries for 10k rules take tens of MB; hugepages when there are enough */
 	int use_huge = !no_huge && free_hugepage_bytes() >= (512ull << 20);
-	char *eal_huge[] = {argv[0], "--in-memory", "--no-pci", "--no-telemetry", "-l", "0",
+	char *eal_huge[] = {argv[0], "--in-memory", "--file-prefix=rp-bench-filter", "--no-pci", "--no-telemetry", "-l", "0",
 			    "--log-level=lib.eal:error", NULL};
 	char *eal_nohuge[] = {argv[0], "--no-huge", "-m", "1024", "--no-pci", "--no-telemetry",
 			      "-l", "0", "--file-prefix=rp-bench-filter", "--no-shconf",
@@ -395,5 +396,6 @@ main(int argc, char **argv)
 		ruleset_free(rs);
 	}
 	rte_eal_cleanup();
+	rmdir("/var/run/dpdk/rp-bench-filter"); /* the runtime directory EAL made, empty */
 	return 0;
 }

@@ -16,6 +16,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -255,5 +256,6 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		run(&list[i], packets, 0);
 	rte_eal_cleanup();
+	rmdir("/var/run/dpdk/rp-bench"); /* empty with --no-shconf */
 	return 0;
 }
