@@ -649,26 +649,34 @@ print_expect(FILE *out, const struct rp_ct_expect_info *x, int json, int first)
 	fprintf(out, " worker=%u\n", x->worker);
 }
 
-/* `conntrack -L expect`: every worker's expectations (a table holds at most one page). */
+/*
+ * A conntrack listing: every worker's connections (RP_CT_REQ_LIST) or
+ * expectations (RP_CT_REQ_EXPECT_LIST), a page at a time through its
+ * mailbox, with the request's offset and limit applied over all workers.
+ */
 static void
-answer_conntrack_expect(struct rp_ctl *ctl, const struct request *r, FILE *out)
+answer_ct_listing(struct rp_ctl *ctl, const struct request *r, FILE *out, int expect)
 {
-	static struct rp_ct_expect_info page[RP_CT_LIST_PAGE];
+	static struct rp_ct_info conns[RP_CT_LIST_PAGE];
+	static struct rp_ct_expect_info expects[RP_CT_LIST_PAGE];
+	const char *key = expect ? "expectations" : "connections";
 	unsigned skipped = 0, shown = 0, total = 0;
 	int first = 1, err = 0;
 
 	if (r->json)
-		fprintf(out, "{\"offset\": %u, \"expectations\": [", r->offset);
+		fprintf(out, "{\"offset\": %u, \"%s\": [", r->offset, key);
 	pthread_mutex_lock(&ctl->ct_lock);
 	for (unsigned wi = 0; wi < ctl->dp->n_workers && !err; wi++) {
 		struct rp_worker *w = ctl->dp->workers[wi];
 		uint32_t cursor = 0;
 		while (cursor != UINT32_MAX) {
 			struct rp_ct_mailbox *mb = &w->ct_mailbox;
-			mb->type = RP_CT_REQ_EXPECT_LIST;
+			mb->type = expect ? RP_CT_REQ_EXPECT_LIST : RP_CT_REQ_LIST;
 			mb->cursor = cursor;
 			mb->max = RP_CT_LIST_PAGE;
-			mb->xout = page;
+			mb->filter = r->filter;
+			mb->out = conns;
+			mb->xout = expects;
 			int n = ct_post(w);
 			if (n < 0) {
 				err = n;
@@ -683,8 +691,13 @@ answer_conntrack_expect(struct rp_ctl *ctl, const struct request *r, FILE *out)
 				}
 				if (r->limit && shown >= r->limit)
 					continue;
-				page[i].worker = (uint8_t)wi;
-				print_expect(out, &page[i], r->json, first);
+				if (expect) {
+					expects[i].worker = (uint8_t)wi;
+					print_expect(out, &expects[i], r->json, first);
+				} else {
+					conns[i].worker = (uint8_t)wi;
+					print_ct(out, &conns[i], r->json, first);
+				}
 				first = 0;
 				shown++;
 			}
@@ -697,57 +710,8 @@ answer_conntrack_expect(struct rp_ctl *ctl, const struct request *r, FILE *out)
 	else if (err)
 		fprintf(out, "error: a worker did not answer (%s)\n", strerror(-err));
 	else
-		fprintf(out, "rampart conntrack: %u expectations have been shown.\n", shown);
-}
-
-static void
-answer_conntrack(struct rp_ctl *ctl, const struct request *r, FILE *out)
-{
-	static struct rp_ct_info page[RP_CT_LIST_PAGE];
-	unsigned skipped = 0, shown = 0, total = 0;
-	int first = 1, err = 0;
-
-	if (r->json)
-		fprintf(out, "{\"offset\": %u, \"connections\": [", r->offset);
-	pthread_mutex_lock(&ctl->ct_lock);
-	for (unsigned wi = 0; wi < ctl->dp->n_workers && !err; wi++) {
-		struct rp_worker *w = ctl->dp->workers[wi];
-		uint32_t cursor = 0;
-		while (cursor != UINT32_MAX) {
-			struct rp_ct_mailbox *mb = &w->ct_mailbox;
-			mb->type = RP_CT_REQ_LIST;
-			mb->cursor = cursor;
-			mb->max = RP_CT_LIST_PAGE;
-			mb->filter = r->filter;
-			mb->out = page;
-			int n = ct_post(w);
-			if (n < 0) {
-				err = n;
-				break;
-			}
-			cursor = mb->cursor;
-			for (int i = 0; i < n; i++) {
-				total++;
-				if (skipped < r->offset) {
-					skipped++;
-					continue;
-				}
-				if (r->limit && shown >= r->limit)
-					continue;
-				page[i].worker = (uint8_t)wi;
-				print_ct(out, &page[i], r->json, first);
-				first = 0;
-				shown++;
-			}
-		}
-	}
-	pthread_mutex_unlock(&ctl->ct_lock);
-	if (r->json)
-		fprintf(out, "], \"total\": %u%s}\n", total, err ? ", \"error\": \"a worker did not answer\"" : "");
-	else if (err)
-		fprintf(out, "error: a worker did not answer (%s)\n", strerror(-err));
-	else
-		fprintf(out, "rampart conntrack: %u flow entries have been shown.\n", shown);
+		fprintf(out, "rampart conntrack: %u %s have been shown.\n", shown,
+			expect ? "expectations" : "flow entries");
 }
 
 static void
@@ -892,13 +856,13 @@ rp_ctl_answer(struct rp_ctl *ctl, const char *line, FILE *out)
 	else if (strcmp(r.cmd, "neighbours") == 0 || strcmp(r.cmd, "neighbors") == 0)
 		answer_neighbours(ctl, &r, out);
 	else if (strcmp(r.cmd, "conntrack") == 0)
-		answer_conntrack(ctl, &r, out);
+		answer_ct_listing(ctl, &r, out, 0);
 	else if (strcmp(r.cmd, "conntrack-delete") == 0)
 		answer_conntrack_delete(ctl, &r, out);
 	else if (strcmp(r.cmd, "conntrack-flush") == 0)
 		answer_conntrack_flush(ctl, out);
 	else if (strcmp(r.cmd, "conntrack-expect") == 0)
-		answer_conntrack_expect(ctl, &r, out);
+		answer_ct_listing(ctl, &r, out, 1);
 	else if (strcmp(r.cmd, "rules") == 0)
 		answer_rules(ctl, &r, out);
 	else if (strcmp(r.cmd, "reload") == 0)
