@@ -1175,6 +1175,43 @@ opt_module(struct line_ctx *c, struct rule_state *st, const char *name)
 	c->stop = true;
 }
 
+/*
+ * A free-text value (--comment, --log-prefix): at most @p size - 1 bytes,
+ * no control characters. Copied into @p dst when good.
+ */
+static bool
+text_value(struct line_ctx *c, const char *arg, char *dst, size_t size, const char *too_long,
+	   const char *what)
+{
+	if (strlen(arg) >= size) {
+		line_error(c, arg, "%s longer than %zu characters", too_long, size - 1);
+		return false;
+	}
+	if (has_control_char(arg)) {
+		line_error(c, arg, "control characters are not allowed in %s", what);
+		return false;
+	}
+	snprintf(dst, size, "%s", arg);
+	return true;
+}
+
+/* An option of a target (--reject-with, --log-*): after its -j, once per rule. */
+static bool
+target_option(struct line_ctx *c, const struct rule_state *st, const char *opt, uint8_t target,
+	      bool *seen)
+{
+	if (st->r.target != target) {
+		line_error(c, opt, "%s needs -j %s before it", opt, rp_target_name(target));
+		return false;
+	}
+	if (*seen) {
+		line_error(c, opt, "%s given twice in one rule", opt);
+		return false;
+	}
+	*seen = true;
+	return true;
+}
+
 /* Options of modules and targets that take one argument. */
 static void
 opt_with_arg(struct line_ctx *c, struct rule_state *st, const struct opt_def *d, const char *arg,
@@ -1350,16 +1387,7 @@ opt_with_arg(struct line_ctx *c, struct rule_state *st, const struct opt_def *d,
 			return;
 		}
 		st->comment_seen = true;
-		if (strlen(arg) >= RP_FILTER_COMMENT_MAX) {
-			line_error(c, arg, "comment longer than %d characters",
-				   RP_FILTER_COMMENT_MAX - 1);
-			return;
-		}
-		if (has_control_char(arg)) {
-			line_error(c, arg, "control characters are not allowed in a comment");
-			return;
-		}
-		snprintf(m->comment, sizeof(m->comment), "%s", arg);
+		text_value(c, arg, m->comment, sizeof(m->comment), "comment", "a comment");
 		return;
 	case O_HELPER:
 		if (!need_module(c, st, RP_MOD_HELPER, opt) || !once(c, st, RP_M_HELPER, opt))
@@ -1374,15 +1402,8 @@ opt_with_arg(struct line_ctx *c, struct rule_state *st, const struct opt_def *d,
 		line_error(c, arg, "unknown helper (supported: ftp)");
 		return;
 	case O_REJECT_WITH:
-		if (st->r.target != RP_T_REJECT) {
-			line_error(c, opt, "%s needs -j REJECT before it", opt);
+		if (!target_option(c, st, opt, RP_T_REJECT, &st->reject_with_seen))
 			return;
-		}
-		if (st->reject_with_seen) {
-			line_error(c, opt, "%s given twice in one rule", opt);
-			return;
-		}
-		st->reject_with_seen = true;
 		for (size_t k = 0; k < ARRAY_LEN(reject_names); k++)
 			if (strcasecmp(arg, reject_names[k].name) == 0 ||
 			    strcasecmp(arg, reject_names[k].alias) == 0) {
@@ -1395,36 +1416,13 @@ opt_with_arg(struct line_ctx *c, struct rule_state *st, const struct opt_def *d,
 			   "icmp-host-prohibited, icmp-admin-prohibited, tcp-reset)");
 		return;
 	case O_LOG_PREFIX:
-		if (st->r.target != RP_T_LOG) {
-			line_error(c, opt, "%s needs -j LOG before it", opt);
-			return;
-		}
-		if (st->log_prefix_seen) {
-			line_error(c, opt, "%s given twice in one rule", opt);
-			return;
-		}
-		st->log_prefix_seen = true;
-		if (strlen(arg) >= RP_FILTER_LOG_PREFIX_MAX) {
-			line_error(c, arg, "--log-prefix longer than %d characters",
-				   RP_FILTER_LOG_PREFIX_MAX - 1);
-			return;
-		}
-		if (has_control_char(arg)) {
-			line_error(c, arg, "control characters are not allowed in --log-prefix");
-			return;
-		}
-		snprintf(st->r.log_prefix, sizeof(st->r.log_prefix), "%s", arg);
+		if (target_option(c, st, opt, RP_T_LOG, &st->log_prefix_seen))
+			text_value(c, arg, st->r.log_prefix, sizeof(st->r.log_prefix), "--log-prefix",
+				   "--log-prefix");
 		return;
 	case O_LOG_LEVEL:
-		if (st->r.target != RP_T_LOG) {
-			line_error(c, opt, "%s needs -j LOG before it", opt);
+		if (!target_option(c, st, opt, RP_T_LOG, &st->log_level_seen))
 			return;
-		}
-		if (st->log_level_seen) {
-			line_error(c, opt, "%s given twice in one rule", opt);
-			return;
-		}
-		st->log_level_seen = true;
 		if (parse_uint(arg, 7, &v)) {
 			st->r.log_level = (uint8_t)v;
 			return;
